@@ -1,0 +1,38 @@
+"""sessionpool: boto3 sessions that are safe and cheap in many threads and many processes.
+
+Every thread of every process gets its own ``boto3.session.Session`` per key (profile, region,
+credentials), with clients and resources cached per session; sessions share botocore's loaded
+models and, per key, one credentials object, so making them is cheap.
+"""
+
+from __future__ import annotations
+
+from ._default import client, default_pool, resource, session, set_default_pool
+from ._errors import (
+    ConflictingArgumentError,
+    InvalidArgumentError,
+    PoolClosedError,
+    SessionPoolError,
+    UnknownProfileError,
+)
+from ._keys import SessionKey
+from ._pool import SessionPool
+from ._session import PooledSession
+
+__all__ = [
+    "ConflictingArgumentError",
+    "InvalidArgumentError",
+    "PoolClosedError",
+    "PooledSession",
+    "SessionKey",
+    "SessionPool",
+    "SessionPoolError",
+    "UnknownProfileError",
+    "client",
+    "default_pool",
+    "resource",
+    "session",
+    "set_default_pool",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,242 @@
+"""Keys: what makes two sessions, or two clients, the same.
+
+A :class:`SessionKey` is (profile, region, explicit credentials), built by one normaliser,
+:meth:`SessionKey.build`, that folds boto3's spellings into ours (``profile_name`` -> ``profile``,
+``region_name`` -> ``region``), layers call arguments over defaults, and refuses bad values with one
+clear error, so nothing downstream has to wonder.
+
+A key never shows a secret: explicit credentials travel in a :class:`StaticKeys` holder whose repr
+is masked and which takes no part in equality; the key compares by a keyed blake2b fingerprint of
+(key id, secret, token), salted per process, so two keys that differ only in the secret differ.
+
+:func:`client_cache_key` does the same for clients: every argument that changes the client
+(region, endpoint, API version, SSL, verify, ``Config`` by value, credential overrides by
+fingerprint) goes into one hashable tuple.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import ConflictingArgumentError, InvalidArgumentError
+
+__all__ = ["KEY_ARGUMENTS", "SessionKey", "StaticKeys", "client_cache_key", "fingerprint"]
+
+# A fresh salt per process: fingerprints are only ever compared within one process (keys are
+# rebuilt from configuration on the other side of a pickle), and a salted digest of a secret
+# is useless to anyone who reads it in a log.
+_SALT = os.urandom(16)
+
+# Our spelling -> boto3's spelling, for the fields that have two.
+_SYNONYMS = {"profile": "profile_name", "region": "region_name"}
+_SECRET_FIELDS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
+KEY_ARGUMENTS = frozenset({"profile", "profile_name", "region", "region_name", *_SECRET_FIELDS})
+
+
+def fingerprint(*parts: str | None) -> str:
+    """A keyed, salted digest of ``parts``: equal inputs give equal output in this process only."""
+    digest = hashlib.blake2b(key=_SALT, digest_size=12)
+    for part in parts:
+        digest.update(b"\x00" if part is None else b"\x01" + part.encode("utf-8") + b"\x00")
+    return digest.hexdigest()
+
+
+class StaticKeys:
+    """Explicit credentials, held for building sessions and never shown."""
+
+    __slots__ = ("access_key_id", "secret_access_key", "session_token")
+
+    def __init__(self, access_key_id: str, secret_access_key: str, session_token: str | None) -> None:
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.session_token = session_token
+
+    def __repr__(self) -> str:
+        # Key ids are not secret by AWS's rules, but they are an identity: show only the tail.
+        return f"<StaticKeys access_key_id='…{self.access_key_id[-4:]}' secret=*** >"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled only when the user configured explicit keys (documented in the README).
+        return (StaticKeys, (self.access_key_id, self.secret_access_key, self.session_token))
+
+
+def _check_text(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidArgumentError(
+            f"{name} must be a string or None, not {type(value).__name__}; pass the name as text."
+        )
+    if not value.strip():
+        raise InvalidArgumentError(
+            f"{name} is an empty string; pass a non-empty value or leave it out."
+        )
+    return value
+
+
+def _fold(kwargs: Mapping[str, object]) -> dict[str, object]:
+    """Fold boto3's spellings into ours; two spellings with different values is an error."""
+    unknown = set(kwargs) - KEY_ARGUMENTS
+    if unknown:
+        raise InvalidArgumentError(
+            f"unknown session argument(s) {sorted(unknown)}; "
+            f"use {sorted(KEY_ARGUMENTS)}."
+        )
+    folded: dict[str, object] = {}
+    for ours, boto in _SYNONYMS.items():
+        a, b = kwargs.get(ours), kwargs.get(boto)
+        if a is not None and b is not None and a != b:
+            raise ConflictingArgumentError(
+                f"{ours}={a!r} and {boto}={b!r} name the same field with different values; "
+                f"pass only one of them."
+            )
+        folded[ours] = a if a is not None else b
+    for name in _SECRET_FIELDS:
+        folded[name] = kwargs.get(name)
+    return folded
+
+
+@dataclass(frozen=True, slots=True)
+class SessionKey:
+    """What identifies a session: profile, region and (by fingerprint) explicit credentials."""
+
+    profile: str | None = None
+    region: str | None = None
+    credentials_fingerprint: str | None = None
+    static_keys: StaticKeys | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def build(
+        cls, kwargs: Mapping[str, object], defaults: SessionKey | None = None
+    ) -> SessionKey:
+        """Normalise session arguments (ours or boto3's spellings) over ``defaults``.
+
+        Parameters:
+            kwargs: any of ``profile``/``profile_name``, ``region``/``region_name``,
+                ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``.
+            defaults: the key whose fields apply where ``kwargs`` gives none.
+        """
+        folded = _fold(kwargs)
+        profile = _check_text("profile", folded["profile"])
+        region = _check_text("region", folded["region"])
+        key_id = _check_text("aws_access_key_id", folded["aws_access_key_id"])
+        secret = _check_text("aws_secret_access_key", folded["aws_secret_access_key"])
+        token = _check_text("aws_session_token", folded["aws_session_token"])
+        static: StaticKeys | None = None
+        if key_id is not None or secret is not None or token is not None:
+            if key_id is None or secret is None:
+                missing = "aws_secret_access_key" if key_id is not None else "aws_access_key_id"
+                raise InvalidArgumentError(
+                    f"explicit credentials need both a key id and a secret, and {missing} is "
+                    f"missing; pass both or neither."
+                )
+            static = StaticKeys(key_id, secret, token)
+        if defaults is not None:
+            profile = profile if profile is not None else defaults.profile
+            region = region if region is not None else defaults.region
+            if static is None:
+                static = defaults.static_keys
+        return cls(
+            profile=profile,
+            region=region,
+            credentials_fingerprint=(
+                None
+                if static is None
+                else fingerprint(static.access_key_id, static.secret_access_key, static.session_token)
+            ),
+            static_keys=static,
+        )
+
+    def describe(self) -> str:
+        """A short, secret-free label for logs and errors."""
+        parts = [f"profile={self.profile!r}", f"region={self.region!r}"]
+        if self.credentials_fingerprint is not None:
+            parts.append(f"credentials=#{self.credentials_fingerprint[:8]}")
+        return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Client cache keys
+
+_CLIENT_ARGUMENTS = (
+    "region_name",
+    "api_version",
+    "use_ssl",
+    "verify",
+    "endpoint_url",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "config",
+    "aws_account_id",
+)
+_CLIENT_DEFAULTS: dict[str, object] = {"use_ssl": True}
+
+
+def _freeze(value: object) -> object:
+    """A hashable, order-independent form of nested dicts, lists and sets."""
+    if isinstance(value, Mapping):
+        return tuple(sorted(((str(k), _freeze(v)) for k, v in value.items())))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return frozenset(_freeze(v) for v in value)
+    hash(value)  # raises TypeError for anything we cannot key by value
+    return value
+
+
+def _freeze_config(config: object) -> object:
+    options = getattr(config, "_user_provided_options", None)
+    if not isinstance(options, dict):
+        raise InvalidArgumentError(
+            f"config must be a botocore.config.Config, not {type(config).__name__}; "
+            f"build one with botocore.config.Config(...)."
+        )
+    try:
+        return ("config", _freeze(options))
+    except TypeError:
+        # A value we cannot compare by value (a callable, say): key by identity instead. The
+        # cache entry holds the client, which holds the config, so the id cannot be reused.
+        return ("config-id", id(config))
+
+
+def client_cache_key(
+    service_name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any], session_region: str | None
+) -> object:
+    """One hashable key for a ``Session.client()`` / ``resource()`` call.
+
+    Parameters:
+        service_name: the service, already checked to be a non-empty string.
+        args: positional arguments after the service name, in boto3's order.
+        kwargs: keyword arguments, boto3's names.
+        session_region: the session's region; an explicit equal ``region_name`` is the same key.
+    """
+    if len(args) > len(_CLIENT_ARGUMENTS):
+        raise TypeError(f"client() takes at most {len(_CLIENT_ARGUMENTS) + 1} positional arguments")
+    bound: dict[str, Any] = dict(zip(_CLIENT_ARGUMENTS, args))
+    for name, value in kwargs.items():
+        if name not in _CLIENT_ARGUMENTS:
+            raise TypeError(f"client() got an unexpected keyword argument {name!r}")
+        if name in bound:
+            raise TypeError(f"client() got multiple values for argument {name!r}")
+        bound[name] = value
+    parts: list[object] = [service_name]
+    for name in _CLIENT_ARGUMENTS:
+        value = bound.get(name)
+        if value is None or value == _CLIENT_DEFAULTS.get(name):
+            continue
+        if name == "region_name" and value == session_region:
+            continue
+        if name in _SECRET_FIELDS:
+            continue  # folded into one fingerprint below
+        if name == "config":
+            parts.append(_freeze_config(value))
+            continue
+        parts.append((name, value))
+    if any(bound.get(name) is not None for name in _SECRET_FIELDS):
+        parts.append(("credentials", fingerprint(*(bound.get(n) for n in _SECRET_FIELDS))))
+    return tuple(parts)

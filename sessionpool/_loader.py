@@ -1,0 +1,122 @@
+"""One botocore data loader per process and data path, shared by every session the pool makes.
+
+botocore parses a service's JSON model (megabytes for s3 or ec2) once per *loader*, and a fresh
+``botocore.session.Session`` builds a fresh loader: that is most of the 75 ms and 14 MB a
+per-thread session costs (HAZARDS S1). Sharing one loader is safe under three conditions, each
+kept here:
+
+* Loaded models are treated as read-only. botocore edits a few cached dicts in place, but
+  idempotently (sdk-extras merges, endpoint data), so concurrent readers see the same result.
+* The first load of each file is serialised: a cold burst of threads would otherwise parse the
+  same file once per thread. A re-entrant lock covers every loader method; a warm call holds it
+  for a dict lookup, and :func:`warm` takes the cold loads out of the burst altogether.
+* ``boto3.Session`` appends its data path to ``loader.search_paths`` every time it wraps a botocore
+  session (1,003 entries after 1,001 sessions), so the list here ignores duplicates.
+
+The loader is inherited across ``fork``: it is read-only data, and sharing its pages
+copy-on-write is the point of :func:`warm`. Only its lock is replaced in the child.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import boto3
+from botocore.loaders import Loader
+
+from . import _fork
+
+__all__ = ["SharedLoader", "loader_for", "warm"]
+
+_BOTO3_DATA_PATH = os.path.join(os.path.dirname(boto3.__file__), "data")
+
+
+class _DedupList(list[str]):
+    """A search path list whose ``append`` and ``extend`` skip entries already present."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+    def extend(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self.append(path)
+
+
+def _locked(name: str) -> Any:
+    unbound = getattr(Loader, name)
+
+    def method(self: SharedLoader, *args: Any, **kwargs: Any) -> Any:
+        with self._load_lock:
+            return unbound(self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = unbound.__doc__
+    return method
+
+
+class SharedLoader(Loader):  # type: ignore[misc]
+    """A botocore ``Loader`` safe to share between sessions and threads (see the module doc)."""
+
+    def __init__(self, extra_search_paths: list[str] | None = None) -> None:
+        super().__init__(extra_search_paths=extra_search_paths)
+        self._search_paths = _DedupList(self._search_paths)
+        self._search_paths.append(_BOTO3_DATA_PATH)
+        self._load_lock = threading.RLock()
+        _fork.register(self)
+
+    # Every cached entry point, serialised. They call one another, hence the RLock.
+    list_available_services = _locked("list_available_services")
+    determine_latest_version = _locked("determine_latest_version")
+    list_api_versions = _locked("list_api_versions")
+    load_service_model = _locked("load_service_model")
+    load_data_with_path = _locked("load_data_with_path")
+    load_data = _locked("load_data")
+
+    def _after_fork_in_child(self) -> None:
+        # Another thread may have been inside a load at fork time; the cache it was filling is
+        # only written after the load completes, so what the child inherits is consistent.
+        self._load_lock = threading.RLock()
+
+
+# data path string (or None) -> loader. Guarded by _loaders_lock; entries are never removed.
+_loaders: dict[str | None, SharedLoader] = {}
+_loaders_lock = threading.Lock()
+
+
+def loader_for(data_path: str | None) -> SharedLoader:
+    """The process's shared loader for a botocore ``data_path`` setting (``AWS_DATA_PATH``)."""
+    loader = _loaders.get(data_path)
+    if loader is not None:
+        return loader
+    extra = None
+    if data_path is not None:
+        # As botocore.loaders.create_loader does.
+        extra = [os.path.expanduser(os.path.expandvars(p)) for p in data_path.split(os.pathsep)]
+    candidate = SharedLoader(extra)
+    with _loaders_lock:
+        return _loaders.setdefault(data_path, candidate)
+
+
+def warm(loader: SharedLoader, services: Iterable[str]) -> None:
+    """Load the service models, paginators, waiters and endpoint data of ``services``."""
+    loader.load_data("endpoints")
+    loader.load_data("partitions")
+    for service in services:
+        for type_name in ("service-2", "endpoint-rule-set-1", "paginators-1", "waiters-2"):
+            try:
+                loader.load_service_model(service, type_name)
+            except Exception:  # noqa: BLE001 - not every service has every file
+                continue
+
+
+def _reset_registry_after_fork() -> None:
+    global _loaders_lock
+    _loaders_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_registry_after_fork)

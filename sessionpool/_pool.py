@@ -1,0 +1,359 @@
+"""The pool: each thread of each process gets its own boto3 Session per key, with cached clients.
+
+Structure (after SQLAlchemy's ``ThreadLocalRegistry`` and httpcore's pool):
+
+* ``self._local`` is a ``threading.local`` whose one attribute, ``slot``, is this thread's
+  :class:`_ThreadSlot`: its sessions by key, and ``fast``, a table from the current scope (the
+  ``with pool.session(...)`` key, or None) to that session's service -> client dict. A warm
+  ``pool.client("s3")`` is therefore one thread-local read, one context-variable read and two dict
+  lookups, and takes no lock.
+* Everything shared between threads (the set of live slots, counters, the closed flag) is
+  guarded by ``self._lock``. Nothing calls boto3 or botocore while holding it: sessions and
+  clients are built outside the lock and published afterwards (creation takes milliseconds).
+* A thread's slot is released when the thread ends (the ``threading.local`` drops it, which is
+  deterministic reference counting, not a garbage-collection pass): :meth:`_ThreadSlot.__del__`
+  closes that thread's clients.
+* Fork: :mod:`._fork` calls :meth:`SessionPool._after_fork_in_child` in a forked child, which
+  replaces the lock and the thread-local and forgets every inherited session without closing it.
+  Slow paths also compare the pid, for forks that bypass Python's hooks.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import botocore.session
+from botocore.credentials import Credentials
+
+from . import _fork, _loader
+from ._credentials import CredentialCells
+from ._errors import PoolClosedError
+from ._keys import KEY_ARGUMENTS, SessionKey
+from ._session import PooledSession, close_clients
+
+__all__ = ["SessionPool"]
+
+log = logging.getLogger("sessionpool")
+_pool_ids = itertools.count(1)
+
+
+class _Counters:
+    """Counts shared by a pool's threads; every method takes the pool's lock."""
+
+    __slots__ = ("pool", "sessions_created", "clients_created", "resources_created", "retired_hits")
+
+    def __init__(self, pool: SessionPool) -> None:
+        self.pool = weakref.proxy(pool)
+        self.sessions_created = 0
+        self.clients_created = 0
+        self.resources_created = 0
+        self.retired_hits = 0
+
+    def client_created(self) -> None:
+        with self.pool._lock:
+            self.clients_created += 1
+
+    def resource_created(self) -> None:
+        with self.pool._lock:
+            self.resources_created += 1
+
+
+class _ThreadSlot:
+    """One thread's sessions in one pool, and the fast table that points into them.
+
+    Only the owning thread writes here, except :meth:`release`, which the pool calls under its
+    lock when it closes or evicts; a concurrent reader then sees an empty table and takes the
+    slow path, which notices the closed pool.
+    """
+
+    __slots__ = ("sessions", "fast", "hits", "pid", "thread_name", "counters", "__weakref__")
+
+    def __init__(self, counters: _Counters) -> None:
+        self.sessions: dict[SessionKey, PooledSession] = {}
+        self.fast: dict[SessionKey | None, dict[str, Any]] = {}
+        self.hits = 0
+        self.pid = os.getpid()
+        self.thread_name = threading.current_thread().name
+        self.counters = counters
+
+    def total_hits(self) -> int:
+        return self.hits + sum(s.hits for s in list(self.sessions.values()))
+
+    def release(self) -> list[Any]:
+        """Forget every session; return their clients for the caller to close (outside locks)."""
+        clients: list[Any] = []
+        self.fast.clear()
+        for session in list(self.sessions.values()):
+            clients.extend(session.forget())
+        self.sessions.clear()
+        return clients
+
+    def __del__(self) -> None:
+        # The thread ended (or the pool dropped its thread-local). In a forked child these are the
+        # parent's clients, whose sockets the parent still uses: leave them alone (HAZARDS F4).
+        if self.pid != os.getpid():
+            return
+        try:
+            self.counters.retired_hits += self.total_hits()  # approximate under races; stats only
+        except ReferenceError:
+            pass  # the pool itself is gone
+        clients = self.release()
+        if clients:
+            log.debug("thread %s ended: closing %d client(s)", self.thread_name, len(clients))
+            close_clients(clients)
+
+
+class SessionPool:
+    """A registry of boto3 Sessions: one per (key, thread, process), with cached clients.
+
+    Parameters:
+        profile, profile_name: the default profile for every key (two spellings of one field).
+        region, region_name: the default region; like boto3's explicit ``region_name``, it wins
+            over a profile's region.
+        aws_access_key_id, aws_secret_access_key, aws_session_token: default explicit
+            credentials. A pool with these pickles with them; without them it holds no secret.
+
+    Arguments given at a call win over a ``with pool.session(...)`` block's, which win over the
+    pool's. A closed pool raises :class:`PoolClosedError` when used again.
+    """
+
+    def __init__(self, **defaults: str | None) -> None:
+        self._defaults = SessionKey.build(defaults)
+        self._config = {k: v for k, v in defaults.items() if v is not None}
+        self._id = next(_pool_ids)
+        self._scope: contextvars.ContextVar[SessionKey | None] = contextvars.ContextVar(
+            f"sessionpool-{self._id}-scope", default=None
+        )
+        self._credentials = CredentialCells()
+        self._forks_seen = 0
+        self._init_process_state()
+        _fork.register(self)
+
+    def _init_process_state(self) -> None:
+        # Mutable state shared by threads, guarded by _lock: _slots, _counters, _closed.
+        # _local is per thread and needs no lock; it is replaced wholesale on close and fork.
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._slots: weakref.WeakSet[_ThreadSlot] = weakref.WeakSet()
+        self._counters = _Counters(self)
+        self._closed = False
+        self._pid = os.getpid()
+
+    # -- the hot path ------------------------------------------------------------------------
+
+    def client(self, service_name: str, /, **kwargs: Any) -> Any:
+        """This thread's cached client for ``service_name``, in the current key.
+
+        Parameters:
+            service_name: the service, as in ``boto3.client``.
+            **kwargs: key arguments (``profile``/``profile_name``, ``region``/``region_name``,
+                ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``) choose
+                the session; the rest (``endpoint_url``, ``config``, ``api_version``,
+                ``use_ssl``, ``verify``) go to ``Session.client`` and are part of the cache key.
+        """
+        if not kwargs:
+            try:
+                slot = self._local.slot
+                client = slot.fast[self._scope.get()][service_name]
+            except (AttributeError, KeyError):
+                pass
+            else:
+                slot.hits += 1
+                return client
+        key_args, client_args = _split(kwargs)
+        session = self._session_for(key_args, publish_fast=not kwargs)
+        return session.client(service_name, **client_args)
+
+    def resource(self, service_name: str, /, **kwargs: Any) -> Any:
+        """This thread's cached resource for ``service_name``, in the current key.
+
+        Parameters:
+            service_name: the service, as in ``boto3.resource``.
+            **kwargs: as for :meth:`client`; resources are never shared between threads.
+        """
+        key_args, resource_args = _split(kwargs)
+        return self._session_for(key_args).resource(service_name, **resource_args)
+
+    # -- sessions and scopes -----------------------------------------------------------------
+
+    def get_session(self, **key_args: Any) -> PooledSession:
+        """This thread's Session for a key, without entering a scope.
+
+        Parameters:
+            **key_args: key arguments, as for :meth:`client`; unnamed fields come from the
+                enclosing ``with pool.session()`` block, then from the pool.
+        """
+        return self._session_for(key_args)
+
+    @contextmanager
+    def session(self, **key_args: Any) -> Iterator[PooledSession]:
+        """Enter a scope: yield this thread's Session for a key, and make it the default key.
+
+        Inside the block, ``pool.client()``, ``pool.resource()`` and ``pool.session()`` calls
+        that name no key use the block's key. Blocks nest; the scope is per thread and per
+        asyncio task. Leaving the block neither closes nor drops the session.
+
+        Parameters:
+            **key_args: key arguments, as for :meth:`client`.
+        """
+        session = self._session_for(key_args)
+        token = self._scope.set(session.pool_key)
+        try:
+            yield session
+        finally:
+            self._scope.reset(token)
+
+    def _key_for(self, key_args: Mapping[str, Any]) -> SessionKey:
+        base = self._scope.get() or self._defaults
+        return SessionKey.build(key_args, base) if key_args else base
+
+    def _session_for(self, key_args: Mapping[str, Any], publish_fast: bool = False) -> PooledSession:
+        self._check_usable()
+        key = self._key_for(key_args)
+        slot = self._slot()
+        session = slot.sessions.get(key)
+        if session is None:
+            session = self._new_session(key)  # no lock held: this takes milliseconds
+            slot.sessions[key] = session
+            with self._lock:
+                self._counters.sessions_created += 1
+        if publish_fast:
+            slot.fast[self._scope.get()] = session._by_name
+        return session
+
+    def _slot(self) -> _ThreadSlot:
+        local = self._local
+        try:
+            slot: _ThreadSlot = local.slot
+            return slot
+        except AttributeError:
+            pass
+        slot = _ThreadSlot(self._counters)
+        local.slot = slot
+        with self._lock:
+            self._slots.add(slot)
+        return slot
+
+    def _new_session(self, key: SessionKey) -> PooledSession:
+        core = botocore.session.Session()
+        if key.profile is not None:
+            core.set_config_variable("profile", key.profile)
+        # Register the shared loader before boto3 wraps the session (HAZARDS S1): boto3 then
+        # appends its data path to the shared loader's de-duplicating search path list.
+        core.register_component("data_loader", _loader.loader_for(core.get_config_variable("data_path")))
+        session = PooledSession(
+            key, core, self._counters, profile_name=key.profile, region_name=key.region
+        )
+
+        def resolve() -> Any:
+            if key.static_keys is not None:
+                k = key.static_keys
+                return Credentials(k.access_key_id, k.secret_access_key, k.session_token, "explicit")
+            # Raises ProfileNotFound for an unknown profile, naming it.
+            return core.get_credentials()
+
+        credentials = self._credentials.get(key, resolve)
+        # botocore.session.Session.get_credentials() returns this attribute once it is set;
+        # handing every thread the same object is what makes resolution happen once.
+        core._credentials = credentials
+        log.debug("created session for %s in thread %s", key.describe(), threading.current_thread().name)
+        return session
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def _check_usable(self) -> None:
+        if self._pid != os.getpid():
+            # A fork that bypassed Python's fork hooks (HAZARDS F6).
+            self._after_fork_in_child()
+        if self._closed:
+            raise PoolClosedError(
+                "this SessionPool was closed; create a new SessionPool to make more clients."
+            )
+
+    def close(self) -> None:
+        """Close every client this process's pool made, forget every session, and refuse reuse."""
+        with self._lock:
+            self._closed = True
+            slots = list(self._slots)
+            self._slots = weakref.WeakSet()
+            self._local = threading.local()
+        clients: list[Any] = []
+        for slot in slots:
+            clients.extend(slot.release())
+        close_clients(clients)
+        log.debug("pool closed: %d client(s) closed", len(clients))
+
+    def __enter__(self) -> SessionPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _after_fork_in_child(self) -> None:
+        # Assign only (see _fork). The parent's sessions, clients and credentials are dropped
+        # without closing: their sockets are the parent's. Old slots notice the pid in __del__.
+        self._forks_seen += 1
+        closed = self._closed
+        self._credentials._after_fork_in_child()
+        self._init_process_state()
+        self._closed = closed
+
+    # -- introspection -------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        """Counts for this process: sessions, clients and resources created, hits, misses, forks."""
+        self._check_pid_only()
+        with self._lock:
+            slots = list(self._slots)
+            c = self._counters
+            result = {
+                "sessions_created": c.sessions_created,
+                "clients_created": c.clients_created,
+                "resources_created": c.resources_created,
+                "misses": c.clients_created + c.resources_created,
+                "credential_resolutions": self._credentials.resolutions,
+                "forks_seen": self._forks_seen,
+                "threads": len(slots),
+                "sessions": sum(len(s.sessions) for s in slots),
+                "clients": sum(x.client_count for s in slots for x in list(s.sessions.values())),
+            }
+            retired = c.retired_hits
+        result["hits"] = retired + sum(s.total_hits() for s in slots)
+        return result
+
+    def _check_pid_only(self) -> None:
+        if self._pid != os.getpid():
+            self._after_fork_in_child()
+
+    def __repr__(self) -> str:
+        s = self.stats()
+        state = " closed" if self._closed else ""
+        return (
+            f"<SessionPool pid={os.getpid()} sessions={s['sessions']} clients={s['clients']}"
+            f" threads={s['threads']}{state}>"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A pool travels as its configuration, never its sessions or clients (HAZARDS X2).
+        return (_rebuild, (self._config,))
+
+
+def _rebuild(config: dict[str, str]) -> SessionPool:
+    return SessionPool(**config)
+
+
+def _split(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split call arguments into key arguments and client arguments."""
+    key_args: dict[str, Any] = {}
+    other: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        (key_args if name in KEY_ARGUMENTS else other)[name] = value
+    return key_args, other

@@ -1,0 +1,128 @@
+"""The session the pool hands out: a real ``boto3.session.Session`` that caches what it makes.
+
+:class:`PooledSession` subclasses boto3's Session, so ``isinstance(s, boto3.session.Session)``
+holds and every library that takes a boto3 session accepts it; everything in boto3's Session
+reference works unchanged. It adds one thing: ``client()`` and ``resource()`` return the object
+they made before for the same arguments (every argument that changes the client is in the cache
+key, see :func:`~sessionpool._keys.client_cache_key`).
+
+A PooledSession belongs to one thread (the pool never hands it to another), so its caches need no
+lock. The no-argument case, ``s.client("s3")``, is the hot path: a dict lookup by service name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import boto3.session
+
+from ._errors import InvalidArgumentError
+from ._keys import SessionKey, client_cache_key
+
+__all__ = ["PooledSession"]
+
+log = logging.getLogger("sessionpool")
+
+
+def _check_service(service_name: object) -> str:
+    if not isinstance(service_name, str) or not service_name.strip():
+        raise InvalidArgumentError(
+            f"service_name must be a non-empty string such as 's3', not {service_name!r}."
+        )
+    return service_name
+
+
+class PooledSession(boto3.session.Session):  # type: ignore[misc]
+    """A boto3 Session owned by one thread of one process, with cached clients and resources.
+
+    Do not create one yourself: :meth:`SessionPool.session` and friends hand them out.
+    """
+
+    def __init__(
+        self, key: SessionKey, botocore_session: Any, counters: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(botocore_session=botocore_session, **kwargs)
+        self.pool_key = key
+        self._pid = os.getpid()
+        # Owned by one thread: no lock. _by_name is the no-argument fast path (service -> client)
+        # and is shared, by reference, with the pool's per-thread fast table.
+        self._by_name: dict[str, Any] = {}
+        self._clients: dict[object, Any] = {}
+        self._resources: dict[object, Any] = {}
+        self._counters = counters
+        self.hits = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"<PooledSession {self.pool_key.describe()} pid={self._pid} "
+            f"clients={len(self._clients)} resources={len(self._resources)}>"
+        )
+
+    def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        """This session's client for ``service_name`` and arguments, created on first use.
+
+        Parameters:
+            service_name: the service, as in ``boto3.Session.client``.
+            *args, **kwargs: boto3's client arguments (``region_name``, ``endpoint_url``,
+                ``config``, ...); each distinct combination gets its own cached client.
+        """
+        if not args and not kwargs:
+            client = self._by_name.get(service_name)
+            if client is not None:
+                self.hits += 1
+                return client
+        _check_service(service_name)
+        cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
+        client = self._clients.get(cache_key)
+        if client is not None:
+            self.hits += 1
+        else:
+            client = super().client(service_name, *args, **kwargs)
+            self._clients[cache_key] = client
+            self._counters.client_created()
+            log.debug("created %s client for %s", service_name, self.pool_key.describe())
+        if cache_key == (service_name,):
+            self._by_name[service_name] = client
+        return client
+
+    def resource(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        """This session's resource for ``service_name`` and arguments, created on first use.
+
+        Parameters:
+            service_name: the service, as in ``boto3.Session.resource``.
+            *args, **kwargs: boto3's resource arguments; each distinct combination is cached.
+        """
+        _check_service(service_name)
+        cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
+        resource = self._resources.get(cache_key)
+        if resource is not None:
+            self.hits += 1
+            return resource
+        resource = super().resource(service_name, *args, **kwargs)
+        self._resources[cache_key] = resource
+        self._counters.resource_created()
+        log.debug("created %s resource for %s", service_name, self.pool_key.describe())
+        return resource
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    def forget(self) -> list[Any]:
+        """Drop every cached client and resource; return the clients, for the caller to close."""
+        clients = list(self._clients.values())
+        self._by_name.clear()
+        self._clients.clear()
+        self._resources.clear()
+        return clients
+
+
+def close_clients(clients: list[Any]) -> None:
+    """Close clients, returning their pooled connections; never raise."""
+    for client in clients:
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 - closing is best effort, and must not mask other work
+            log.debug("closing a %s client failed", type(client).__name__, exc_info=True)
