@@ -1,0 +1,155 @@
+"""Shared fixtures: a real moto server on loopback and an isolated AWS environment per test.
+
+Every test gets its own config and credentials files, dummy keys, IMDS disabled and
+``AWS_ENDPOINT_URL`` pointing at the moto server, so nothing reaches any address but 127.0.0.1.
+The server is per xdist worker (its port is picked by the OS); its requests are counted by
+action, which is how tests assert exact STS call counts across threads and processes.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import threading
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+import sessionpool
+
+DUMMY_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+DUMMY_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+class RequestLog:
+    """Counts requests reaching the server, by (Action or X-Amz-Target) name."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not action and body[:200].find(b"Action=") >= 0:
+            params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            action = params.get("Action", [""])[0]
+        if not action:
+            params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+            action = params.get("Action", [""])[0]
+        with self.lock:
+            self.counts[action or environ.get("REQUEST_METHOD", "?")] += 1
+        return self.app(environ, start_response)
+
+    def count(self, action: str) -> int:
+        with self.lock:
+            return self.counts[action]
+
+    def reset(self) -> None:
+        with self.lock:
+            self.counts.clear()
+
+
+class MotoServer:
+    def __init__(self) -> None:
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        inner = self._server._server
+        assert inner is not None
+        self.log = RequestLog(inner.app)
+        inner.app = self.log
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    server = MotoServer()
+    yield server
+    server.stop()
+
+
+CONFIG = """\
+[default]
+region = us-east-1
+
+[profile prod]
+region = eu-west-1
+
+[profile dev]
+region = us-west-2
+
+[profile role]
+region = us-east-1
+role_arn = arn:aws:iam::123456789012:role/worker
+source_profile = dev
+"""
+
+CREDENTIALS = f"""\
+[default]
+aws_access_key_id = {DUMMY_KEY_ID}
+aws_secret_access_key = {DUMMY_SECRET}
+
+[prod]
+aws_access_key_id = AKIAPRODEXAMPLE00001
+aws_secret_access_key = prod-secret-EXAMPLE-not-real-0000000000
+
+[dev]
+aws_access_key_id = AKIADEVEXAMPLE000002
+aws_secret_access_key = dev-secret-EXAMPLE-not-real-00000000000
+"""
+
+
+@pytest.fixture
+def aws_files(tmp_path: Path) -> tuple[Path, Path]:
+    config = tmp_path / "config"
+    config.write_text(CONFIG)
+    credentials = tmp_path / "credentials"
+    credentials.write_text(CREDENTIALS)
+    return config, credentials
+
+
+@pytest.fixture
+def aws_env(
+    monkeypatch: pytest.MonkeyPatch, aws_files: tuple[Path, Path], moto_server: MotoServer
+) -> MotoServer:
+    """An isolated AWS environment pointed at the moto server; returns the server."""
+    for name in list(__import__("os").environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    config, credentials = aws_files
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", DUMMY_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET)
+    # A shared default pool from another test must not leak into this one.
+    sessionpool.set_default_pool(None)
+    return moto_server
+
+
+@pytest.fixture
+def pool(aws_env: MotoServer) -> Iterator[sessionpool.SessionPool]:
+    p = sessionpool.SessionPool()
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def bucket(pool: sessionpool.SessionPool) -> str:
+    name = f"b-{uuid.uuid4().hex[:20]}"
+    pool.client("s3").create_bucket(Bucket=name)
+    return name
