@@ -66,6 +66,19 @@ class _Counters:
             self.resources_created += 1
 
 
+class _Scope:
+    """The value of a pool's scope variable inside ``with pool.session(...)``: one per key.
+
+    Interned per pool, so the fast table can key by identity: hashing a ``SessionKey`` (a
+    dataclass, hashed in Python) would cost more than the rest of the hot path.
+    """
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: SessionKey) -> None:
+        self.key = key
+
+
 class _ThreadSlot:
     """One thread's sessions in one pool, and the fast table that points into them.
 
@@ -78,7 +91,7 @@ class _ThreadSlot:
 
     def __init__(self, counters: _Counters) -> None:
         self.sessions: dict[SessionKey, PooledSession] = {}
-        self.fast: dict[SessionKey | None, dict[str, Any]] = {}
+        self.fast: dict[_Scope | None, dict[str, Any]] = {}
         self.hits = 0
         self.pid = os.getpid()
         self.thread_name = threading.current_thread().name
@@ -129,9 +142,12 @@ class SessionPool:
         self._defaults = SessionKey.build(defaults)
         self._config = {k: v for k, v in defaults.items() if v is not None}
         self._id = next(_pool_ids)
-        self._scope: contextvars.ContextVar[SessionKey | None] = contextvars.ContextVar(
+        scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar(
             f"sessionpool-{self._id}-scope", default=None
         )
+        self._scope = scope
+        self._current_scope = scope.get  # bound once: the hot path calls it
+        self._scopes: dict[SessionKey, _Scope] = {}  # interned; setdefault publishes
         self._credentials = CredentialCells()
         self._forks_seen = 0
         self._init_process_state()
@@ -162,7 +178,7 @@ class SessionPool:
         if not kwargs:
             try:
                 slot = self._local.slot
-                client = slot.fast[self._scope.get()][service_name]
+                client = slot.fast[self._current_scope()][service_name]
             except (AttributeError, KeyError):
                 pass
             else:
@@ -205,14 +221,18 @@ class SessionPool:
             **key_args: key arguments, as for :meth:`client`.
         """
         session = self._session_for(key_args)
-        token = self._scope.set(session.pool_key)
+        scope = self._scopes.get(session.pool_key)
+        if scope is None:
+            scope = self._scopes.setdefault(session.pool_key, _Scope(session.pool_key))
+        token = self._scope.set(scope)
         try:
             yield session
         finally:
             self._scope.reset(token)
 
     def _key_for(self, key_args: Mapping[str, Any]) -> SessionKey:
-        base = self._scope.get() or self._defaults
+        scope = self._current_scope()
+        base = self._defaults if scope is None else scope.key
         return SessionKey.build(key_args, base) if key_args else base
 
     def _session_for(self, key_args: Mapping[str, Any], publish_fast: bool = False) -> PooledSession:
@@ -226,7 +246,7 @@ class SessionPool:
             with self._lock:
                 self._counters.sessions_created += 1
         if publish_fast:
-            slot.fast[self._scope.get()] = session._by_name
+            slot.fast[self._current_scope()] = session._by_name
         return session
 
     def _slot(self) -> _ThreadSlot:
