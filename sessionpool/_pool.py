@@ -20,6 +20,7 @@ Structure (after SQLAlchemy's ``ThreadLocalRegistry`` and httpcore's pool):
 
 from __future__ import annotations
 
+import collections
 import contextvars
 import itertools
 import logging
@@ -55,7 +56,17 @@ class _Counters:
         self.sessions_created = 0
         self.clients_created = 0
         self.resources_created = 0
-        self.retired_hits = 0
+        # Hits of sessions that were released. Appended to without a lock from a slot's __del__
+        # (which may run while any lock is held); deque.append and popleft are atomic.
+        self.retired_hits: collections.deque[int] = collections.deque()
+
+    def take_retired_hits(self) -> int:
+        total = 0
+        while True:
+            try:
+                total += self.retired_hits.popleft()
+            except IndexError:
+                return total
 
     def client_created(self) -> None:
         with self.pool._lock:
@@ -82,42 +93,49 @@ class _Scope:
 class _ThreadSlot:
     """One thread's sessions in one pool, and the fast table that points into them.
 
-    Only the owning thread writes here, except :meth:`release`, which the pool calls under its
-    lock when it closes or evicts; a concurrent reader then sees an empty table and takes the
-    slow path, which notices the closed pool.
+    ``fast`` maps the current scope (None outside any ``with`` block) to the session calls that
+    name no key use; the thread-local holds it too, so the hot path skips this object.
+    Only the owning thread adds entries; :meth:`drop` and :meth:`release` may run in another
+    thread (close, eviction), and a concurrent reader then misses and takes the slow path.
     """
 
-    __slots__ = ("sessions", "fast", "hits", "pid", "thread_name", "counters", "__weakref__")
+    __slots__ = ("sessions", "fast", "pid", "thread_name", "counters", "__weakref__")
 
     def __init__(self, counters: _Counters) -> None:
         self.sessions: dict[SessionKey, PooledSession] = {}
-        self.fast: dict[_Scope | None, dict[str, Any]] = {}
-        self.hits = 0
+        self.fast: dict[_Scope | None, PooledSession] = {}
         self.pid = os.getpid()
         self.thread_name = threading.current_thread().name
         self.counters = counters
 
     def total_hits(self) -> int:
-        return self.hits + sum(s.hits for s in list(self.sessions.values()))
+        return sum(s.hits for s in list(self.sessions.values()))
+
+    def drop(self, key: SessionKey) -> list[Any]:
+        """Forget the session for ``key``; return its clients for the caller to close."""
+        session = self.sessions.pop(key, None)
+        if session is None:
+            return []
+        for scope, fast in list(self.fast.items()):
+            if fast is session:
+                self.fast.pop(scope, None)
+        self.counters.retired_hits.append(session.hits)
+        return session.forget()
 
     def release(self) -> list[Any]:
         """Forget every session; return their clients for the caller to close (outside locks)."""
         clients: list[Any] = []
+        for key in list(self.sessions):
+            clients.extend(self.drop(key))
         self.fast.clear()
-        for session in list(self.sessions.values()):
-            clients.extend(session.forget())
-        self.sessions.clear()
         return clients
 
     def __del__(self) -> None:
         # The thread ended (or the pool dropped its thread-local). In a forked child these are the
         # parent's clients, whose sockets the parent still uses: leave them alone (HAZARDS F4).
+        # No lock is taken here: this may run wherever the last reference goes.
         if self.pid != os.getpid():
             return
-        try:
-            self.counters.retired_hits += self.total_hits()  # approximate under races; stats only
-        except ReferenceError:
-            pass  # the pool itself is gone
         clients = self.release()
         if clients:
             log.debug("thread %s ended: closing %d client(s)", self.thread_name, len(clients))
@@ -160,6 +178,7 @@ class SessionPool:
         self._local = threading.local()
         self._slots: weakref.WeakSet[_ThreadSlot] = weakref.WeakSet()
         self._counters = _Counters(self)
+        self._retired_hits = 0
         self._closed = False
         self._pid = os.getpid()
 
@@ -177,12 +196,12 @@ class SessionPool:
         """
         if not kwargs:
             try:
-                slot = self._local.slot
-                client = slot.fast[self._current_scope()][service_name]
+                session = self._local.fast[self._current_scope()]
+                client = session._by_name[service_name]
             except (AttributeError, KeyError):
                 pass
             else:
-                slot.hits += 1
+                session.hits += 1
                 return client
         key_args, client_args = _split(kwargs)
         session = self._session_for(key_args, publish_fast=not kwargs)
@@ -246,7 +265,7 @@ class SessionPool:
             with self._lock:
                 self._counters.sessions_created += 1
         if publish_fast:
-            slot.fast[self._current_scope()] = session._by_name
+            slot.fast[self._current_scope()] = session
         return session
 
     def _slot(self) -> _ThreadSlot:
@@ -258,6 +277,7 @@ class SessionPool:
             pass
         slot = _ThreadSlot(self._counters)
         local.slot = slot
+        local.fast = slot.fast
         with self._lock:
             self._slots.add(slot)
         return slot
@@ -304,7 +324,10 @@ class SessionPool:
             self._closed = True
             slots = list(self._slots)
             self._slots = weakref.WeakSet()
-            self._local = threading.local()
+            # Keep the old thread-local alive until the lock is released: dropping it releases
+            # every thread's slot, whose __del__ closes clients, which must not happen under it.
+            old_local, self._local = self._local, threading.local()
+        del old_local
         clients: list[Any] = []
         for slot in slots:
             clients.extend(slot.release())
@@ -345,7 +368,8 @@ class SessionPool:
                 "sessions": sum(len(s.sessions) for s in slots),
                 "clients": sum(x.client_count for s in slots for x in list(s.sessions.values())),
             }
-            retired = c.retired_hits
+            self._retired_hits += c.take_retired_hits()
+            retired = self._retired_hits
         result["hits"] = retired + sum(s.total_hits() for s in slots)
         return result
 
