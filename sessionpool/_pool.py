@@ -26,8 +26,9 @@ import itertools
 import logging
 import os
 import threading
+import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -35,6 +36,7 @@ import botocore.session
 from botocore.credentials import Credentials
 
 from . import _fork, _loader
+from ._bounds import KeyBounds
 from ._credentials import CredentialCells
 from ._errors import PoolClosedError
 from ._keys import KEY_ARGUMENTS, SessionKey
@@ -156,9 +158,23 @@ class SessionPool:
     pool's. A closed pool raises :class:`PoolClosedError` when used again.
     """
 
-    def __init__(self, **defaults: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        max_keys: int | None = None,
+        idle_timeout: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        **defaults: str | None,
+    ) -> None:
         self._defaults = SessionKey.build(defaults)
-        self._config = {k: v for k, v in defaults.items() if v is not None}
+        self._bounds_config = (max_keys, idle_timeout)
+        KeyBounds(max_keys, idle_timeout)  # validates
+        self._clock = clock
+        self._config: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None}
+        if max_keys is not None:
+            self._config["max_keys"] = max_keys
+        if idle_timeout is not None:
+            self._config["idle_timeout"] = idle_timeout
         self._id = next(_pool_ids)
         scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar(
             f"sessionpool-{self._id}-scope", default=None
@@ -172,13 +188,16 @@ class SessionPool:
         _fork.register(self)
 
     def _init_process_state(self) -> None:
-        # Mutable state shared by threads, guarded by _lock: _slots, _counters, _closed.
+        # Mutable state shared by threads, guarded by _lock: _slots, _counters, _closed,
+        # _bounds (key recency), _evictions.
         # _local is per thread and needs no lock; it is replaced wholesale on close and fork.
         self._lock = threading.Lock()
         self._local = threading.local()
         self._slots: weakref.WeakSet[_ThreadSlot] = weakref.WeakSet()
         self._counters = _Counters(self)
         self._retired_hits = 0
+        self._bounds = KeyBounds(*self._bounds_config)
+        self._evictions = 0
         self._closed = False
         self._pid = os.getpid()
 
@@ -264,6 +283,8 @@ class SessionPool:
             slot.sessions[key] = session
             with self._lock:
                 self._counters.sessions_created += 1
+        if self._bounds.active:
+            self._apply_bounds(key)
         if publish_fast:
             slot.fast[self._current_scope()] = session
         return session
@@ -306,6 +327,50 @@ class SessionPool:
         core._credentials = credentials
         log.debug("created session for %s in thread %s", key.describe(), threading.current_thread().name)
         return session
+
+    # -- bounds --------------------------------------------------------------------------------
+
+    def _apply_bounds(self, key: SessionKey | None) -> None:
+        now = self._clock()
+        with self._lock:
+            new = key is not None and self._bounds.touch(key, now)
+            over = self._bounds.max_keys is not None and len(self._bounds) > self._bounds.max_keys
+            if not (new and over) and not self._bounds.idle_check_due(now):
+                return
+            slots = list(self._slots)
+        usage = _usage(slots)  # reads other threads' tables without the lock: counts only
+        with self._lock:
+            victims = self._bounds.victims(usage, now, keep=key)
+            self._evictions += len(victims)
+        self._evict(victims, slots)
+
+    def _evict(self, victims: list[Any], slots: list[_ThreadSlot]) -> None:
+        if not victims:
+            return
+        clients: list[Any] = []
+        for victim in victims:
+            self._credentials.forget(victim)
+            for slot in slots:
+                clients.extend(slot.drop(victim))
+            log.debug("evicted %s", victim.describe())
+        close_clients(clients)
+
+    def prune(self) -> int:
+        """Evict idle keys (and keys past ``max_keys``) now; return how many were evicted.
+
+        The pool has no background thread: it prunes on its slow paths, at most once per
+        ``idle_timeout / 4``. Call this from your own loop to prune on a schedule.
+        """
+        self._check_usable()
+        now = self._clock()
+        with self._lock:
+            slots = list(self._slots)
+        usage = _usage(slots)
+        with self._lock:
+            victims = self._bounds.victims(usage, now)
+            self._evictions += len(victims)
+        self._evict(victims, slots)
+        return len(victims)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -364,6 +429,7 @@ class SessionPool:
                 "misses": c.clients_created + c.resources_created,
                 "credential_resolutions": self._credentials.resolutions,
                 "forks_seen": self._forks_seen,
+                "evictions": self._evictions,
                 "threads": len(slots),
                 "sessions": sum(len(s.sessions) for s in slots),
                 "clients": sum(x.client_count for s in slots for x in list(s.sessions.values())),
@@ -392,6 +458,16 @@ class SessionPool:
 
 def _rebuild(config: dict[str, str]) -> SessionPool:
     return SessionPool(**config)
+
+
+def _usage(slots: list[_ThreadSlot]) -> dict[SessionKey, int]:
+    """Each key's cache hits across threads: changes whenever a thread uses the key on a path
+    that does not itself record the use (the hot path, and cached ``s.client()`` calls)."""
+    usage: dict[SessionKey, int] = {}
+    for slot in slots:
+        for key, session in list(slot.sessions.items()):
+            usage[key] = usage.get(key, 0) + session.hits
+    return usage
 
 
 def _split(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
