@@ -28,10 +28,93 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from botocore.credentials import Credentials
+from botocore.exceptions import NoCredentialsError
+
 from . import _fork
 from ._keys import SessionKey
 
-__all__ = ["CredentialCells"]
+__all__ = ["EXPIRED_TOKEN_CODES", "CredentialCells", "SharedCredentials"]
+
+# Error codes AWS returns when a request was signed with credentials that have expired.
+EXPIRED_TOKEN_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+
+
+class SharedCredentials(Credentials):  # type: ignore[misc]
+    """The one credentials object every session of a key shares, in one process.
+
+    It delegates to the credentials botocore resolved (static or ``RefreshableCredentials``, which
+    refresh themselves under their own lock). :meth:`expire` marks them stale, for credentials
+    that cannot know their own expiry (an explicit session token, ``credential_process`` output
+    with no ``Expiration``, HAZARDS R5): the next read resolves the chain again, once, for every
+    session of the key at the same time. Explicit keys cannot be renewed this way and are kept.
+
+    It never shows or pickles a secret (HAZARDS X1).
+    """
+
+    def __init__(self, inner: Any, resolve: Callable[[], Any], renewable: bool) -> None:
+        # Deliberately not calling Credentials.__init__: every field is delegated.
+        self._inner = inner
+        self._resolve = resolve
+        self._renewable = renewable
+        self._stale = False
+        self._lock = threading.Lock()
+        self.renewals = 0
+
+    def _current(self) -> Any:
+        if self._stale:
+            with self._lock:
+                if self._stale:  # the first reader renews; the others find it done
+                    fresh = self._resolve()
+                    if fresh is None:
+                        raise NoCredentialsError()
+                    self._inner = fresh
+                    self.renewals += 1
+                    self._stale = False
+        return self._inner
+
+    def expire(self) -> bool:
+        """Mark the credentials stale; True if they can be renewed (they are not explicit keys)."""
+        if self._renewable:
+            self._stale = True
+        return self._renewable
+
+    def get_frozen_credentials(self) -> Any:
+        return self._current().get_frozen_credentials()
+
+    @property
+    def access_key(self) -> Any:
+        return self._current().access_key
+
+    @property
+    def secret_key(self) -> Any:
+        return self._current().secret_key
+
+    @property
+    def token(self) -> Any:
+        return self._current().token
+
+    @property
+    def method(self) -> Any:
+        return self._inner.method
+
+    @property
+    def account_id(self) -> Any:
+        return getattr(self._inner, "account_id", None)
+
+    @property
+    def inner(self) -> Any:
+        """The credentials object botocore resolved (refreshable or static)."""
+        return self._inner
+
+    def __repr__(self) -> str:
+        return f"<SharedCredentials method={self.method!r} renewals={self.renewals}>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError(
+            "credentials do not pickle (they would carry the secret); pickle the SessionPool, "
+            "which travels as its configuration."
+        )
 
 
 class _Cell:
@@ -44,7 +127,7 @@ class _Cell:
 
 
 class CredentialCells:
-    """Per-process registry: key -> the one credentials object every session for it shares."""
+    """Per-process registry: key -> the one :class:`SharedCredentials` its sessions share."""
 
     def __init__(self) -> None:
         # Mutable state: _cells (key -> _Cell) and resolutions, guarded by _lock.
@@ -53,13 +136,15 @@ class CredentialCells:
         self.resolutions = 0
         _fork.register(self)
 
-    def get(self, key: SessionKey, resolve: Callable[[], Any]) -> Any:
+    def get(self, key: SessionKey, resolve: Callable[[], Any], renewable: bool = True) -> Any:
         """The shared credentials for ``key``, calling ``resolve()`` only if none are published.
 
         Parameters:
             key: the session key the credentials belong to.
             resolve: resolves the chain for that key and returns a botocore credentials object
-                or None; called at most once at a time per key, without any lock held.
+                or None; called at most once at a time per key, without any lock held, and
+                again when the credentials are renewed after :meth:`SharedCredentials.expire`.
+            renewable: False for explicit keys, which resolving again cannot change.
         """
         cell = self._cells.get(key)
         if cell is not None and cell.done.is_set() and cell.error is None:
@@ -77,7 +162,8 @@ class CredentialCells:
                 raise cell.error
             return cell.value
         try:
-            cell.value = resolve()
+            inner = resolve()
+            cell.value = None if inner is None else SharedCredentials(inner, resolve, renewable)
         except BaseException as exc:
             cell.error = exc
             with self._lock:

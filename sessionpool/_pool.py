@@ -32,13 +32,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-import botocore.session
 from botocore.credentials import Credentials
 
-from . import _fork, _loader
+from . import _fork
 from ._bounds import KeyBounds
-from ._credentials import CredentialCells
-from ._errors import PoolClosedError
+from ._credentials import EXPIRED_TOKEN_CODES, CredentialCells, SharedCredentials
+from ._errors import InvalidArgumentError, PoolClosedError
+from ._factory import new_core_session
 from ._keys import KEY_ARGUMENTS, SessionKey
 from ._session import PooledSession, close_clients
 
@@ -153,6 +153,13 @@ class SessionPool:
             over a profile's region.
         aws_access_key_id, aws_secret_access_key, aws_session_token: default explicit
             credentials. A pool with these pickles with them; without them it holds no secret.
+        max_keys: evict the least recently used key beyond this many (closing its clients).
+        idle_timeout: evict keys unused for this many seconds (checked on slow paths and by
+            :meth:`prune`; the pool starts no thread).
+        retry_expired: when a call fails with an expired-token error, renew the key's
+            credentials and retry the call once. (Without it the credentials are still renewed
+            for the next call, unless they are explicit keys.)
+        clock: the monotonic clock used for idle times (tests pass a fake one).
 
     Arguments given at a call win over a ``with pool.session(...)`` block's, which win over the
     pool's. A closed pool raises :class:`PoolClosedError` when used again.
@@ -163,6 +170,7 @@ class SessionPool:
         *,
         max_keys: int | None = None,
         idle_timeout: float | None = None,
+        retry_expired: bool = False,
         clock: Callable[[], float] = time.monotonic,
         **defaults: str | None,
     ) -> None:
@@ -175,6 +183,11 @@ class SessionPool:
             self._config["max_keys"] = max_keys
         if idle_timeout is not None:
             self._config["idle_timeout"] = idle_timeout
+        if not isinstance(retry_expired, bool):
+            raise InvalidArgumentError(f"retry_expired must be True or False, not {retry_expired!r}.")
+        self._retry_expired = retry_expired
+        if retry_expired:
+            self._config["retry_expired"] = True
         self._id = next(_pool_ids)
         scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar(
             f"sessionpool-{self._id}-scope", default=None
@@ -304,29 +317,53 @@ class SessionPool:
         return slot
 
     def _new_session(self, key: SessionKey) -> PooledSession:
-        core = botocore.session.Session()
-        if key.profile is not None:
-            core.set_config_variable("profile", key.profile)
-        # Register the shared loader before boto3 wraps the session (HAZARDS S1): boto3 then
-        # appends its data path to the shared loader's de-duplicating search path list.
-        core.register_component("data_loader", _loader.loader_for(core.get_config_variable("data_path")))
-        session = PooledSession(
-            key, core, self._counters, profile_name=key.profile, region_name=key.region
-        )
+        core = new_core_session(key.profile)
 
         def resolve() -> Any:
             if key.static_keys is not None:
                 k = key.static_keys
                 return Credentials(k.access_key_id, k.secret_access_key, k.session_token, "explicit")
+            # A botocore session of its own, so that renewing later walks the chain afresh.
             # Raises ProfileNotFound for an unknown profile, naming it.
-            return core.get_credentials()
+            return new_core_session(key.profile).get_credentials()
 
-        credentials = self._credentials.get(key, resolve)
+        credentials = self._credentials.get(key, resolve, renewable=key.static_keys is None)
+        session = PooledSession(
+            key, core, self._counters, profile_name=key.profile, region_name=key.region
+        )
         # botocore.session.Session.get_credentials() returns this attribute once it is set;
-        # handing every thread the same object is what makes resolution happen once.
+        # handing every thread the same object is what makes resolution happen once per key.
         core._credentials = credentials
+        if credentials is not None:
+            # Clients copy the session's event handlers when they are created, so this covers
+            # every client of the session.
+            core.get_component("event_emitter").register_first(
+                "needs-retry", self._expired_token_handler(credentials), unique_id="sessionpool-expired"
+            )
         log.debug("created session for %s in thread %s", key.describe(), threading.current_thread().name)
         return session
+
+    def _expired_token_handler(self, credentials: SharedCredentials) -> Callable[..., Any]:
+        retry = self._retry_expired
+
+        def on_needs_retry(
+            response: Any = None, request_dict: Any = None, **_: Any
+        ) -> int | None:
+            if response is None:
+                return None
+            parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
+            code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+            if code not in EXPIRED_TOKEN_CODES:
+                return None
+            renewable = credentials.expire()
+            log.debug("%s: credentials expired (%s)", "renewing" if renewable else "explicit", code)
+            context = request_dict.get("context", {}) if isinstance(request_dict, dict) else {}
+            if not (retry and renewable) or context.get("sessionpool_retried"):
+                return None
+            context["sessionpool_retried"] = True
+            return 0  # retry now: every attempt is signed afresh, with the renewed credentials
+
+        return on_needs_retry
 
     # -- bounds --------------------------------------------------------------------------------
 
