@@ -28,19 +28,20 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from botocore.credentials import Credentials
+from botocore.exceptions import UnknownServiceError
 
-from . import _fork
+from . import _fork, _loader
 from ._bounds import KeyBounds
 from ._credentials import EXPIRED_TOKEN_CODES, CredentialCells, SharedCredentials
 from ._errors import InvalidArgumentError, PoolClosedError
 from ._factory import new_core_session
 from ._keys import KEY_ARGUMENTS, SessionKey
-from ._session import PooledSession, close_clients
+from ._session import PooledSession, _check_service, close_clients
 
 __all__ = ["SessionPool"]
 
@@ -364,6 +365,44 @@ class SessionPool:
             return 0  # retry now: every attempt is signed afresh, with the renewed credentials
 
         return on_needs_retry
+
+    def warm(
+        self,
+        services: Iterable[str] = ("s3", "sqs", "dynamodb"),
+        profiles: Iterable[str | None] | None = None,
+    ) -> dict[str, int]:
+        """Load models, handlers and credentials now, typically in a parent before it forks.
+
+        Children forked afterwards share the parsed models' memory copy-on-write instead of each
+        parsing them again; credentials are resolved here for this process (a forked child
+        resolves its own: credential objects carry locks, HAZARDS F2).
+
+        Parameters:
+            services: the services whose models to load; an unknown name raises
+                botocore's ``UnknownServiceError``.
+            profiles: the profiles whose sessions and credentials to prepare in this thread;
+                None for the pool's default key only.
+
+        Returns: counts of what was prepared: ``services`` and ``sessions``.
+        """
+        names = [_check_service(name) for name in services]
+        keys = [None] if profiles is None else list(profiles)
+        sessions = 0
+        for profile in keys:
+            session = self.get_session() if profile is None else self.get_session(profile=profile)
+            sessions += 1
+            loader = session._session.get_component("data_loader")
+            known = set(loader.list_available_services("service-2"))
+            for name in names:
+                if name not in known:
+                    raise UnknownServiceError(
+                        service_name=name, known_service_names=", ".join(sorted(known))
+                    )
+            _loader.warm(loader, names)
+            for name in names:
+                # Builds (and caches) this thread's client: service model, endpoint rules.
+                session.client(name)
+        return {"services": len(names), "sessions": sessions}
 
     # -- bounds --------------------------------------------------------------------------------
 
