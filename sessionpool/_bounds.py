@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._errors import InvalidArgumentError
 
@@ -49,7 +50,9 @@ class KeyBounds:
 
     def __post_init__(self) -> None:
         if self.max_keys is not None and (
-            isinstance(self.max_keys, bool) or not isinstance(self.max_keys, int) or self.max_keys < 1
+            isinstance(self.max_keys, bool)
+            or not isinstance(self.max_keys, int)
+            or self.max_keys < 1
         ):
             raise InvalidArgumentError(
                 f"max_keys must be a positive integer or None, not {self.max_keys!r}."
@@ -88,7 +91,7 @@ class KeyBounds:
         return True
 
     def victims(
-        self, usage: Mapping[Hashable, int], now: float, keep: Hashable = None
+        self, usage: Mapping[Any, int], now: float, keep: Hashable = None
     ) -> list[Hashable]:
         """Forget and return the keys to evict: idle ones, then least recently used past the cap.
 
@@ -105,14 +108,16 @@ class KeyBounds:
         chosen: list[Hashable] = []
         if self.idle_timeout is not None:
             chosen = [
-                k for k, u in self._uses.items()
+                k
+                for k, u in self._uses.items()
                 if k != keep and now - u.last_used > self.idle_timeout
             ]
         if self.max_keys is not None:
             remaining = len(self._uses) - len(chosen)
             if remaining > self.max_keys:
                 by_age = sorted(
-                    (u.last_used, i, k) for i, (k, u) in enumerate(self._uses.items())
+                    (u.last_used, i, k)
+                    for i, (k, u) in enumerate(self._uses.items())
                     if k != keep and k not in chosen
                 )
                 chosen.extend(k for _, _, k in by_age[: remaining - self.max_keys])

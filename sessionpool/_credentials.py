@@ -40,7 +40,7 @@ __all__ = ["EXPIRED_TOKEN_CODES", "CredentialCells", "SharedCredentials"]
 EXPIRED_TOKEN_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 
 
-class SharedCredentials(Credentials):  # type: ignore[misc]
+class SharedCredentials(Credentials):
     """The one credentials object every session of a key shares, in one process.
 
     It delegates to the credentials botocore resolved (static or ``RefreshableCredentials``, which
@@ -82,20 +82,20 @@ class SharedCredentials(Credentials):  # type: ignore[misc]
     def get_frozen_credentials(self) -> Any:
         return self._current().get_frozen_credentials()
 
-    @property
-    def access_key(self) -> Any:
+    @property  # botocore declares a plain attribute
+    def access_key(self) -> Any:  # type: ignore[override]
         return self._current().access_key
 
-    @property
-    def secret_key(self) -> Any:
+    @property  # botocore declares a plain attribute
+    def secret_key(self) -> Any:  # type: ignore[override]
         return self._current().secret_key
 
-    @property
-    def token(self) -> Any:
+    @property  # botocore declares a plain attribute
+    def token(self) -> Any:  # type: ignore[override]
         return self._current().token
 
-    @property
-    def method(self) -> Any:
+    @property  # botocore declares a plain attribute
+    def method(self) -> Any:  # type: ignore[override]
         return self._inner.method
 
     @property
@@ -118,7 +118,7 @@ class SharedCredentials(Credentials):  # type: ignore[misc]
 
 
 class _Cell:
-    __slots__ = ("done", "value", "error")
+    __slots__ = ("done", "error", "value")
 
     def __init__(self) -> None:
         self.done = threading.Event()
@@ -179,7 +179,7 @@ class CredentialCells:
         return cell.value
 
     def forget(self, key: SessionKey | None = None) -> None:
-        """Drop the published credentials of ``key`` (or of every key): the next use resolves anew."""
+        """Drop the credentials of ``key`` (or of every key): the next use resolves anew."""
         with self._lock:
             if key is None:
                 self._cells.clear()

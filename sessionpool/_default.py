@@ -10,10 +10,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ._pool import SessionPool
 from ._session import PooledSession
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.service_resource import S3ServiceResource
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.service_resource import SQSServiceResource
 
 __all__ = ["client", "default_pool", "resource", "session", "set_default_pool"]
 
@@ -43,11 +51,27 @@ def set_default_pool(pool: SessionPool | None) -> None:
     _default = pool
 
 
+@overload
+def client(service_name: Literal["s3"], /, **kwargs: Any) -> S3Client: ...
+@overload
+def client(service_name: Literal["sqs"], /, **kwargs: Any) -> SQSClient: ...
+@overload
+def client(service_name: Literal["dynamodb"], /, **kwargs: Any) -> DynamoDBClient: ...
+@overload
+def client(service_name: str, /, **kwargs: Any) -> Any: ...
 def client(service_name: str, /, **kwargs: Any) -> Any:
     """``default_pool().client(...)``: this thread's cached client."""
     return default_pool().client(service_name, **kwargs)
 
 
+@overload
+def resource(service_name: Literal["s3"], /, **kwargs: Any) -> S3ServiceResource: ...
+@overload
+def resource(service_name: Literal["sqs"], /, **kwargs: Any) -> SQSServiceResource: ...
+@overload
+def resource(service_name: Literal["dynamodb"], /, **kwargs: Any) -> DynamoDBServiceResource: ...
+@overload
+def resource(service_name: str, /, **kwargs: Any) -> Any: ...
 def resource(service_name: str, /, **kwargs: Any) -> Any:
     """``default_pool().resource(...)``: this thread's cached resource."""
     return default_pool().resource(service_name, **kwargs)

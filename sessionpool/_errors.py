@@ -1,8 +1,8 @@
 """Every error sessionpool raises, rooted in :class:`SessionPoolError`.
 
-Where botocore already has an error for the cause (an unknown profile or service), ours subclasses
-it, so ``except ProfileNotFound:`` keeps working. Messages are one sentence: the state, the offending
-value, the way out. No message ever interpolates a secret key or session token.
+Where botocore already has an error for the cause (an unknown profile or service), ours
+subclasses it, so ``except ProfileNotFound:`` keeps working. Messages are one sentence: the state,
+the offending value, the way out. No message ever interpolates a secret key or session token.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class SessionPoolError(Exception):
 
 
 class InvalidArgumentError(SessionPoolError, ValueError):
-    """An argument has the wrong type or an unusable value (an empty string, a key id without a secret)."""
+    """An argument has a wrong type or an unusable value (an empty string, a lone key id)."""
 
 
 class ConflictingArgumentError(SessionPoolError, TypeError):

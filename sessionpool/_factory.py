@@ -27,7 +27,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from typing import Any
+from typing import Any, cast
 
 import botocore.session
 from botocore.hooks import HierarchicalEmitter
@@ -66,10 +66,11 @@ def _prototype() -> HierarchicalEmitter | None:
 
 
 def _copy_emitter(proto: HierarchicalEmitter) -> HierarchicalEmitter:
-    emitter = HierarchicalEmitter()
-    emitter._handlers = copy.copy(proto._handlers)
-    emitter._unique_id_handlers = {k: dict(v) for k, v in proto._unique_id_handlers.items()}
-    return emitter
+    emitter: Any = HierarchicalEmitter()
+    source: Any = proto
+    emitter._handlers = copy.copy(source._handlers)
+    emitter._unique_id_handlers = {k: dict(v) for k, v in source._unique_id_handlers.items()}
+    return cast(HierarchicalEmitter, emitter)
 
 
 def _share_internals(core: Any, data_path: str | None) -> None:
@@ -93,7 +94,9 @@ def new_core_session(profile: str | None) -> Any:
     if proto is None:
         core = botocore.session.Session()
     else:
-        core = botocore.session.Session(event_hooks=_copy_emitter(proto), include_builtin_handlers=False)
+        core = botocore.session.Session(
+            event_hooks=_copy_emitter(proto), include_builtin_handlers=False
+        )
     if profile is not None:
         core.set_config_variable("profile", profile)
     # Register the shared loader before boto3 wraps the session (HAZARDS S1): boto3 then appends

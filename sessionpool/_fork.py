@@ -20,7 +20,7 @@ import threading
 import weakref
 from typing import Protocol
 
-__all__ = ["ForkAware", "forks_seen", "register", "current_pid"]
+__all__ = ["ForkAware", "current_pid", "forks_seen", "register"]
 
 
 class ForkAware(Protocol):

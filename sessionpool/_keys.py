@@ -50,7 +50,9 @@ class StaticKeys:
 
     __slots__ = ("access_key_id", "secret_access_key", "session_token")
 
-    def __init__(self, access_key_id: str, secret_access_key: str, session_token: str | None) -> None:
+    def __init__(
+        self, access_key_id: str, secret_access_key: str, session_token: str | None
+    ) -> None:
         self.access_key_id = access_key_id
         self.secret_access_key = secret_access_key
         self.session_token = session_token
@@ -83,8 +85,7 @@ def _fold(kwargs: Mapping[str, object]) -> dict[str, object]:
     unknown = set(kwargs) - KEY_ARGUMENTS
     if unknown:
         raise InvalidArgumentError(
-            f"unknown session argument(s) {sorted(unknown)}; "
-            f"use {sorted(KEY_ARGUMENTS)}."
+            f"unknown session argument(s) {sorted(unknown)}; use {sorted(KEY_ARGUMENTS)}."
         )
     folded: dict[str, object] = {}
     for ours, boto in _SYNONYMS.items():
@@ -110,9 +111,7 @@ class SessionKey:
     static_keys: StaticKeys | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def build(
-        cls, kwargs: Mapping[str, object], defaults: SessionKey | None = None
-    ) -> SessionKey:
+    def build(cls, kwargs: Mapping[str, object], defaults: SessionKey | None = None) -> SessionKey:
         """Normalise session arguments (ours or boto3's spellings) over ``defaults``.
 
         Parameters:
@@ -146,7 +145,9 @@ class SessionKey:
             credentials_fingerprint=(
                 None
                 if static is None
-                else fingerprint(static.access_key_id, static.secret_access_key, static.session_token)
+                else fingerprint(
+                    static.access_key_id, static.secret_access_key, static.session_token
+                )
             ),
             static_keys=static,
         )
@@ -217,7 +218,7 @@ def client_cache_key(
     """
     if len(args) > len(_CLIENT_ARGUMENTS):
         raise TypeError(f"client() takes at most {len(_CLIENT_ARGUMENTS) + 1} positional arguments")
-    bound: dict[str, Any] = dict(zip(_CLIENT_ARGUMENTS, args))
+    bound: dict[str, Any] = dict(zip(_CLIENT_ARGUMENTS, args, strict=False))
     for name, value in kwargs.items():
         if name not in _CLIENT_ARGUMENTS:
             raise TypeError(f"client() got an unexpected keyword argument {name!r}")

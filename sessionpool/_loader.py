@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import boto3
+from botocore.exceptions import DataNotFoundError
 from botocore.loaders import Loader
 
 from . import _fork
@@ -58,12 +59,12 @@ def _locked(name: str) -> Any:
     return method
 
 
-class SharedLoader(Loader):  # type: ignore[misc]
+class SharedLoader(Loader):
     """A botocore ``Loader`` safe to share between sessions and threads (see the module doc)."""
 
     def __init__(self, extra_search_paths: list[str] | None = None) -> None:
         super().__init__(extra_search_paths=extra_search_paths)
-        self._search_paths = _DedupList(self._search_paths)
+        self._search_paths = _DedupList(list(self.search_paths))
         self._search_paths.append(_BOTO3_DATA_PATH)
         self._load_lock = threading.RLock()
         _fork.register(self)
@@ -109,8 +110,8 @@ def warm(loader: SharedLoader, services: Iterable[str]) -> None:
         for type_name in ("service-2", "endpoint-rule-set-1", "paginators-1", "waiters-2"):
             try:
                 loader.load_service_model(service, type_name)
-            except Exception:  # noqa: BLE001 - not every service has every file
-                continue
+            except DataNotFoundError:  # not every service has every file
+                pass
 
 
 def _reset_registry_after_fork() -> None:

@@ -30,7 +30,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from botocore.credentials import Credentials
 from botocore.exceptions import UnknownServiceError
@@ -43,6 +43,14 @@ from ._factory import new_core_session
 from ._keys import KEY_ARGUMENTS, SessionKey
 from ._session import PooledSession, _check_service, close_clients
 
+if TYPE_CHECKING:  # typed clients when boto3-stubs (or types-boto3) are installed
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.service_resource import S3ServiceResource
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.service_resource import SQSServiceResource
+
 __all__ = ["SessionPool"]
 
 log = logging.getLogger("sessionpool")
@@ -52,7 +60,7 @@ _pool_ids = itertools.count(1)
 class _Counters:
     """Counts shared by a pool's threads; every method takes the pool's lock."""
 
-    __slots__ = ("pool", "sessions_created", "clients_created", "resources_created", "retired_hits")
+    __slots__ = ("clients_created", "pool", "resources_created", "retired_hits", "sessions_created")
 
     def __init__(self, pool: SessionPool) -> None:
         self.pool = weakref.proxy(pool)
@@ -102,7 +110,7 @@ class _ThreadSlot:
     thread (close, eviction), and a concurrent reader then misses and takes the slow path.
     """
 
-    __slots__ = ("sessions", "fast", "pid", "thread_name", "counters", "__weakref__")
+    __slots__ = ("__weakref__", "counters", "fast", "pid", "sessions", "thread_name")
 
     def __init__(self, counters: _Counters) -> None:
         self.sessions: dict[SessionKey, PooledSession] = {}
@@ -185,7 +193,9 @@ class SessionPool:
         if idle_timeout is not None:
             self._config["idle_timeout"] = idle_timeout
         if not isinstance(retry_expired, bool):
-            raise InvalidArgumentError(f"retry_expired must be True or False, not {retry_expired!r}.")
+            raise InvalidArgumentError(
+                f"retry_expired must be True or False, not {retry_expired!r}."
+            )
         self._retry_expired = retry_expired
         if retry_expired:
             self._config["retry_expired"] = True
@@ -217,6 +227,15 @@ class SessionPool:
 
     # -- the hot path ------------------------------------------------------------------------
 
+    @overload
+    def client(self, service_name: Literal["s3"], /, **kwargs: Any) -> S3Client: ...
+    @overload
+    def client(self, service_name: Literal["sqs"], /, **kwargs: Any) -> SQSClient: ...
+    @overload
+    def client(self, service_name: Literal["dynamodb"], /, **kwargs: Any) -> DynamoDBClient: ...
+    @overload
+    def client(self, service_name: str, /, **kwargs: Any) -> Any: ...
+
     def client(self, service_name: str, /, **kwargs: Any) -> Any:
         """This thread's cached client for ``service_name``, in the current key.
 
@@ -237,8 +256,19 @@ class SessionPool:
                 session.hits += 1
                 return client
         key_args, client_args = _split(kwargs)
-        session = self._session_for(key_args, publish_fast=not kwargs)
-        return session.client(service_name, **client_args)
+        pooled: Any = self._session_for(key_args, publish_fast=not kwargs)
+        return pooled.client(service_name, **client_args)
+
+    @overload
+    def resource(self, service_name: Literal["s3"], /, **kwargs: Any) -> S3ServiceResource: ...
+    @overload
+    def resource(self, service_name: Literal["sqs"], /, **kwargs: Any) -> SQSServiceResource: ...
+    @overload
+    def resource(
+        self, service_name: Literal["dynamodb"], /, **kwargs: Any
+    ) -> DynamoDBServiceResource: ...
+    @overload
+    def resource(self, service_name: str, /, **kwargs: Any) -> Any: ...
 
     def resource(self, service_name: str, /, **kwargs: Any) -> Any:
         """This thread's cached resource for ``service_name``, in the current key.
@@ -248,7 +278,8 @@ class SessionPool:
             **kwargs: as for :meth:`client`; resources are never shared between threads.
         """
         key_args, resource_args = _split(kwargs)
-        return self._session_for(key_args).resource(service_name, **resource_args)
+        session: Any = self._session_for(key_args)
+        return session.resource(service_name, **resource_args)
 
     # -- sessions and scopes -----------------------------------------------------------------
 
@@ -287,7 +318,9 @@ class SessionPool:
         base = self._defaults if scope is None else scope.key
         return SessionKey.build(key_args, base) if key_args else base
 
-    def _session_for(self, key_args: Mapping[str, Any], publish_fast: bool = False) -> PooledSession:
+    def _session_for(
+        self, key_args: Mapping[str, Any], publish_fast: bool = False
+    ) -> PooledSession:
         self._check_usable()
         key = self._key_for(key_args)
         slot = self._slot()
@@ -323,7 +356,9 @@ class SessionPool:
         def resolve() -> Any:
             if key.static_keys is not None:
                 k = key.static_keys
-                return Credentials(k.access_key_id, k.secret_access_key, k.session_token, "explicit")
+                return Credentials(
+                    k.access_key_id, k.secret_access_key, k.session_token, "explicit"
+                )
             # A botocore session of its own, so that renewing later walks the chain afresh.
             # Raises ProfileNotFound for an unknown profile, naming it.
             return new_core_session(key.profile).get_credentials()
@@ -339,17 +374,19 @@ class SessionPool:
             # Clients copy the session's event handlers when they are created, so this covers
             # every client of the session.
             core.get_component("event_emitter").register_first(
-                "needs-retry", self._expired_token_handler(credentials), unique_id="sessionpool-expired"
+                "needs-retry",
+                self._expired_token_handler(credentials),
+                unique_id="sessionpool-expired",
             )
-        log.debug("created session for %s in thread %s", key.describe(), threading.current_thread().name)
+        log.debug(
+            "created session for %s in thread %s", key.describe(), threading.current_thread().name
+        )
         return session
 
     def _expired_token_handler(self, credentials: SharedCredentials) -> Callable[..., Any]:
         retry = self._retry_expired
 
-        def on_needs_retry(
-            response: Any = None, request_dict: Any = None, **_: Any
-        ) -> int | None:
+        def on_needs_retry(response: Any = None, request_dict: Any = None, **_: Any) -> int | None:
             if response is None:
                 return None
             parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
@@ -389,7 +426,7 @@ class SessionPool:
         keys = [None] if profiles is None else list(profiles)
         sessions = 0
         for profile in keys:
-            session = self.get_session() if profile is None else self.get_session(profile=profile)
+            session: Any = self.get_session(**({} if profile is None else {"profile": profile}))
             sessions += 1
             loader = session._session.get_component("data_loader")
             known = set(loader.list_available_services("service-2"))
@@ -532,7 +569,7 @@ class SessionPool:
         return (_rebuild, (self._config,))
 
 
-def _rebuild(config: dict[str, str]) -> SessionPool:
+def _rebuild(config: dict[str, Any]) -> SessionPool:
     return SessionPool(**config)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3.session
 
@@ -34,7 +34,7 @@ def _check_service(service_name: object) -> str:
     return service_name
 
 
-class PooledSession(boto3.session.Session):  # type: ignore[misc]
+class PooledSession(boto3.session.Session):
     """A boto3 Session owned by one thread of one process, with cached clients and resources.
 
     Do not create one yourself: :meth:`SessionPool.session` and friends hand them out.
@@ -60,51 +60,55 @@ class PooledSession(boto3.session.Session):  # type: ignore[misc]
             f"clients={len(self._clients)} resources={len(self._resources)}>"
         )
 
-    def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
-        """This session's client for ``service_name`` and arguments, created on first use.
+    # Type checkers see boto3's own (stubbed, overloaded) client() and resource(): the
+    # overrides below change caching, not types.
+    if not TYPE_CHECKING:
 
-        Parameters:
-            service_name: the service, as in ``boto3.Session.client``.
-            *args, **kwargs: boto3's client arguments (``region_name``, ``endpoint_url``,
-                ``config``, ...); each distinct combination gets its own cached client.
-        """
-        if not args and not kwargs:
-            client = self._by_name.get(service_name)
+        def client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+            """This session's client for ``service_name`` and arguments, created on first use.
+
+            Parameters:
+                service_name: the service, as in ``boto3.Session.client``.
+                *args, **kwargs: boto3's client arguments (``region_name``, ``endpoint_url``,
+                    ``config``, ...); each distinct combination gets its own cached client.
+            """
+            if not args and not kwargs:
+                client = self._by_name.get(service_name)
+                if client is not None:
+                    self.hits += 1
+                    return client
+            _check_service(service_name)
+            cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
+            client = self._clients.get(cache_key)
             if client is not None:
                 self.hits += 1
-                return client
-        _check_service(service_name)
-        cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
-        client = self._clients.get(cache_key)
-        if client is not None:
-            self.hits += 1
-        else:
-            client = super().client(service_name, *args, **kwargs)
-            self._clients[cache_key] = client
-            self._counters.client_created()
-            log.debug("created %s client for %s", service_name, self.pool_key.describe())
-        if cache_key == (service_name,):
-            self._by_name[service_name] = client
-        return client
+            else:
+                client = super().client(service_name, *args, **kwargs)
+                self._clients[cache_key] = client
+                self._counters.client_created()
+                log.debug("created %s client for %s", service_name, self.pool_key.describe())
+            if cache_key == (service_name,):
+                self._by_name[service_name] = client
+            return client
 
-    def resource(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
-        """This session's resource for ``service_name`` and arguments, created on first use.
+        def resource(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+            """This session's resource for ``service_name`` and arguments, created on first use.
 
-        Parameters:
-            service_name: the service, as in ``boto3.Session.resource``.
-            *args, **kwargs: boto3's resource arguments; each distinct combination is cached.
-        """
-        _check_service(service_name)
-        cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
-        resource = self._resources.get(cache_key)
-        if resource is not None:
-            self.hits += 1
+            Parameters:
+                service_name: the service, as in ``boto3.Session.resource``.
+                *args, **kwargs: boto3's resource arguments; each distinct combination is cached.
+            """
+            _check_service(service_name)
+            cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
+            resource = self._resources.get(cache_key)
+            if resource is not None:
+                self.hits += 1
+                return resource
+            resource = super().resource(service_name, *args, **kwargs)
+            self._resources[cache_key] = resource
+            self._counters.resource_created()
+            log.debug("created %s resource for %s", service_name, self.pool_key.describe())
             return resource
-        resource = super().resource(service_name, *args, **kwargs)
-        self._resources[cache_key] = resource
-        self._counters.resource_created()
-        log.debug("created %s resource for %s", service_name, self.pool_key.describe())
-        return resource
 
     @property
     def client_count(self) -> int:
@@ -124,5 +128,5 @@ def close_clients(clients: list[Any]) -> None:
     for client in clients:
         try:
             client.close()
-        except Exception:  # noqa: BLE001 - closing is best effort, and must not mask other work
+        except Exception:
             log.debug("closing a %s client failed", type(client).__name__, exc_info=True)
