@@ -40,6 +40,10 @@ def setup(extras: str) -> None:
 
 def test(args: list[str]) -> int:
     setup("test")
+    # Types first: mypy --strict on the package and on the typed-client examples.
+    code = run(PY, "-m", "mypy")
+    if code != 0:
+        return code
     code = run(PY, "-m", "pytest", "-n", "auto", *args)
     if code == 5:
         print("pytest collected no tests: that is a failure here.", file=sys.stderr)
