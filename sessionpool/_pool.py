@@ -144,13 +144,14 @@ class _ThreadSlot:
     def __del__(self) -> None:
         # The thread ended (or the pool dropped its thread-local). In a forked child these are the
         # parent's clients, whose sockets the parent still uses: leave them alone (HAZARDS F4).
-        # No lock is taken here: this may run wherever the last reference goes.
+        # No lock is taken here: this may run wherever the last reference goes. Nor is anything
+        # logged: at thread exit the thread is already gone from threading's table, and a log
+        # record would register a _DummyThread for it that is never removed.
         if self.pid != os.getpid():
             return
         clients = self.release()
         if clients:
-            log.debug("thread %s ended: closing %d client(s)", self.thread_name, len(clients))
-            close_clients(clients)
+            close_clients(clients, quiet=True)
 
 
 class SessionPool:

@@ -123,10 +123,16 @@ class PooledSession(boto3.session.Session):
         return clients
 
 
-def close_clients(clients: list[Any]) -> None:
-    """Close clients, returning their pooled connections; never raise."""
+def close_clients(clients: list[Any], quiet: bool = False) -> None:
+    """Close clients, returning their pooled connections; never raise.
+
+    Parameters:
+        clients: the clients to close.
+        quiet: log nothing (for finalizers, which may run where logging is unsafe).
+    """
     for client in clients:
         try:
             client.close()
-        except Exception:
-            log.debug("closing a %s client failed", type(client).__name__, exc_info=True)
+        except Exception:  # noqa: BLE001 - closing is best effort, and must not mask other work
+            if not quiet:
+                log.debug("closing a %s client failed", type(client).__name__, exc_info=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import collections
 import io
+import logging
 import threading
+import traceback
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -153,3 +155,63 @@ def bucket(pool: sessionpool.SessionPool) -> str:
     name = f"b-{uuid.uuid4().hex[:20]}"
     pool.client("s3").create_bucket(Bucket=name)
     return name
+
+
+# ---------------------------------------------------------------------------------------------
+# Every test runs with sessionpool's (and every other non-wire) logger at DEBUG, and every record
+# emitted during the test is scanned for known secrets. botocore's wire loggers (auth, endpoint,
+# parsers) and urllib3 print signed headers at DEBUG: that is botocore's output, not ours, and
+# HAZARDS X1 excludes it, so they stay at INFO.
+
+KNOWN_SECRETS = {
+    DUMMY_SECRET,
+    "prod-secret-EXAMPLE-not-real-0000000000",
+    "dev-secret-EXAMPLE-not-real-00000000000",
+}
+_WIRE_LOGGERS = ("botocore.auth", "botocore.endpoint", "botocore.parsers", "urllib3", "werkzeug")
+
+
+class _SecretScan(logging.Handler):
+    def __init__(self, secrets: set[str]) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.secrets = secrets
+        self.leaks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(_WIRE_LOGGERS):
+            return
+        try:
+            text = record.getMessage()
+        except Exception:
+            text = str(record.msg)
+        if record.exc_info:
+            text += "".join(traceback.format_exception(*record.exc_info))
+        for secret in self.secrets:
+            if secret and secret in text:
+                # Never the secret itself: say which logger leaked it.
+                self.leaks.append(f"{record.name}:{record.levelname}")
+
+
+@pytest.fixture
+def secrets_to_scan() -> set[str]:
+    """Add any secret or token a test invents, so the log scan looks for it too."""
+    return set(KNOWN_SECRETS)
+
+
+@pytest.fixture(autouse=True)
+def _debug_logs_hold_no_secrets(secrets_to_scan: set[str]) -> Iterator[None]:
+    root = logging.getLogger()
+    scan = _SecretScan(secrets_to_scan)
+    saved = {name: logging.getLogger(name).level for name in ("", "sessionpool", *_WIRE_LOGGERS)}
+    root.addHandler(scan)
+    root.setLevel(logging.DEBUG)
+    logging.getLogger("sessionpool").setLevel(logging.DEBUG)
+    for name in _WIRE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(scan)
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+    assert not scan.leaks, f"a secret reached the logs via {sorted(set(scan.leaks))}"
