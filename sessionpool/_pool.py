@@ -27,6 +27,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -201,6 +202,10 @@ class SessionPool:
         if retry_expired:
             self._config["retry_expired"] = True
         self._id = next(_pool_ids)
+        # Names this pool across pickles: every task that carries it into a worker process
+        # finds the same pool there (see _rebuild), so sessions and credentials are reused.
+        self._token = uuid.uuid4().hex
+        _pools[self._token] = self
         scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar(
             f"sessionpool-{self._id}-scope", default=None
         )
@@ -567,11 +572,39 @@ class SessionPool:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A pool travels as its configuration, never its sessions or clients (HAZARDS X2).
-        return (_rebuild, (self._config,))
+        return (_rebuild, (self._token, self._config))
 
 
-def _rebuild(config: dict[str, Any]) -> SessionPool:
-    return SessionPool(**config)
+# token -> pool, for the pools this process made (weakly: they belong to their owners) and for
+# the pools it received by unpickling (strongly: a Dask or executor task drops its arguments when
+# it ends, and the next task carrying the same pool must find the same sessions and credentials).
+_pools: weakref.WeakValueDictionary[str, SessionPool] = weakref.WeakValueDictionary()
+_received: dict[str, SessionPool] = {}
+_received_lock = threading.Lock()
+
+
+def _rebuild(token: str, config: dict[str, Any]) -> SessionPool:
+    """Unpickle a pool: the one this process already has under ``token``, or a new one."""
+    pool = _pools.get(token)
+    if pool is not None and not pool._closed:
+        return pool
+    with _received_lock:
+        pool = _received.get(token)
+        if pool is None or pool._closed:
+            pool = SessionPool(**config)
+            pool._token = token
+            _pools[token] = pool
+            _received[token] = pool
+        return pool
+
+
+def _reset_received_lock_after_fork() -> None:
+    global _received_lock
+    _received_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_received_lock_after_fork)
 
 
 def _usage(slots: list[_ThreadSlot]) -> dict[SessionKey, int]:
