@@ -1,0 +1,324 @@
+"""The command line: ``sessionpool inspect`` in-process, ``sessionpool demo`` as a subprocess.
+
+``inspect`` runs through ``main([...])`` against the fixtures' profiles (moto answers the role
+profile's AssumeRole). The demo runs as ``python -m sessionpool demo`` with tiny settings and
+plain output (rich is not a test dependency; ``--plain`` gives the same output whether or not it
+is installed, and one test hides rich to check the fallback). Against the fixture's server
+(``--endpoint-url``) the server's request log gives exact counts of what the demo did.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+import pytest
+
+from sessionpool import SessionPool
+from sessionpool.__main__ import main
+
+from .conftest import CREDENTIALS, DUMMY_KEY_ID, DUMMY_SECRET, MotoServer
+
+PROD_KEY_ID = "AKIAPRODEXAMPLE00001"
+SECRETS = [
+    line.split("=", 1)[1].strip()
+    for line in CREDENTIALS.splitlines()
+    if line.startswith("aws_secret_access_key")
+]
+DEMO_TIMEOUT = 300.0
+
+
+def inspect(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["inspect", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# -- inspect -------------------------------------------------------------------------------------
+
+
+def test_the_fixture_secrets_are_known_to_this_module() -> None:
+    # Guards the secret scans below: they are only as good as this list.
+    assert DUMMY_SECRET in SECRETS and len(SECRETS) == 3
+
+
+def test_inspect_shows_the_credential_source(aws_env: MotoServer, capsys: Any) -> None:
+    code, out, _ = inspect(capsys, "--profile", "prod")
+    assert code == 0
+    assert re.search(r"^credentials\s+shared-credentials-file$", out, re.M)
+
+
+def test_inspect_masks_the_access_key_id_to_its_last_four(aws_env: MotoServer, capsys: Any) -> None:
+    _, out, _ = inspect(capsys, "--profile", "prod")
+    assert PROD_KEY_ID not in out
+    assert "*" * 16 + "0001" in out
+
+
+@pytest.mark.parametrize("profile", ["default", "prod", "dev", "role"])
+def test_inspect_never_prints_a_secret(aws_env: MotoServer, capsys: Any, profile: str) -> None:
+    code, out, err = inspect(capsys, "--profile", profile)
+    assert code == 0
+    for secret in SECRETS:
+        assert secret not in out + err
+
+
+def test_inspect_resolves_a_role_profile_once_and_shows_it_refreshable_with_expiry(
+    aws_env: MotoServer, capsys: Any
+) -> None:
+    before = aws_env.log.count("AssumeRole")
+    code, out, _ = inspect(capsys, "--profile", "role")
+    assert code == 0
+    assert aws_env.log.count("AssumeRole") - before == 1
+    assert re.search(r"^credentials\s+assume-role$", out, re.M)
+    assert re.search(r"refreshable\s+yes", out)
+    assert re.search(r"expires\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", out)
+    assert re.search(r"role_arn\s+arn:aws:iam::123456789012:role/worker", out)
+    assert re.search(r"session token\s+present \(never shown\)", out)
+
+
+def test_inspect_static_credentials_are_not_refreshable(aws_env: MotoServer, capsys: Any) -> None:
+    _, out, _ = inspect(capsys, "--profile", "dev")
+    assert re.search(r"refreshable\s+no", out)
+    assert re.search(r"session token\s+none", out)
+
+
+def test_inspect_without_a_profile_reports_environment_credentials(
+    aws_env: MotoServer, capsys: Any
+) -> None:
+    code, out, _ = inspect(capsys)
+    assert code == 0
+    assert re.search(r"^credentials\s+env$", out, re.M)
+    assert DUMMY_KEY_ID not in out and DUMMY_KEY_ID[-4:] in out
+
+
+def test_inspect_shows_the_profile_region_and_the_pool_key(
+    aws_env: MotoServer, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")  # it would win over the profile's region
+    _, out, _ = inspect(capsys, "--profile", "prod")
+    assert re.search(r"^region\s+eu-west-1$", out, re.M)
+    with SessionPool(profile="prod") as p:
+        key = p.get_session().pool_key
+    assert re.search(r"^pool key\s+" + re.escape(repr(key)) + "$", out, re.M)
+
+
+def test_inspect_region_argument_is_part_of_the_pool_key(aws_env: MotoServer, capsys: Any) -> None:
+    _, out, _ = inspect(capsys, "--profile", "prod", "--region", "ap-south-1")
+    assert re.search(r"^region\s+ap-south-1 \(--region\)$", out, re.M)
+    assert "SessionKey(profile='prod', region='ap-south-1'" in out
+
+
+def test_inspect_unknown_profile_exits_2_with_one_line_naming_it(
+    aws_env: MotoServer, capsys: Any
+) -> None:
+    name = f"nope-{uuid.uuid4().hex[:8]}"
+    code, out, err = inspect(capsys, "--profile", name)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert repr(name) in err
+
+
+# -- help and imports ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--help"], ["demo", "inspect"]),
+        (["demo", "--help"], ["--threads", "--processes", "--duration", "--write", "read-only"]),
+        (["inspect", "--help"], ["--profile", "--region", "never"]),
+    ],
+)
+def test_help_exits_0_and_describes_the_options(
+    capsys: Any, argv: list[str], expected: list[str]
+) -> None:
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    for word in expected:
+        assert word in out
+
+
+def test_no_command_prints_usage_and_exits_2(capsys: Any) -> None:
+    assert main([]) == 2
+    assert "usage: sessionpool" in capsys.readouterr().err
+
+
+def test_the_cli_imports_neither_moto_nor_rich() -> None:
+    code = (
+        "import sys\n"
+        "import sessionpool.__main__, sessionpool._cli, sessionpool._demo, sessionpool._inspect\n"
+        "loaded = sorted(m for m in ('moto', 'rich') if m in sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+# -- demo ----------------------------------------------------------------------------------------
+
+
+def demo(*args: str, hide_rich: bool = False, env: dict[str, str] | None = None) -> Any:
+    """Run the demo in a subprocess (plain output unless hide_rich tests the fallback)."""
+    if hide_rich:
+        # A None entry in sys.modules makes "import rich" raise ImportError.
+        code = (
+            "import sys; sys.modules['rich'] = None\n"
+            "from sessionpool.__main__ import main\n"
+            f"sys.exit(main(['demo', *{list(args)!r}]))\n"
+        )
+        cmd = [sys.executable, "-c", code]
+    else:
+        cmd = [sys.executable, "-m", "sessionpool", "demo", "--plain", *args]
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=DEMO_TIMEOUT, env={**os.environ, **(env or {})}
+    )
+
+
+def row(out: str, process: int) -> list[str]:
+    """The work table's row for a process, as cells (the first cell is '#N (pid P)')."""
+    match = re.search(rf"^#{process} \(pid \d+\)\s+(.*)$", out, re.M)
+    assert match, out
+    return match.group(1).split()
+
+
+def test_demo_runs_two_processes_on_local_moto_and_exits_0(aws_env: MotoServer) -> None:
+    result = demo("--processes", "2", "--threads", "4", "--duration", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for process in (1, 2):
+        ops, _rate, errors, sessions, clients, resolutions = row(result.stdout, process)[:6]
+        assert int(ops.replace(",", "")) > 0
+        assert (errors, sessions, clients, resolutions) == ("0", "4", "12", "1")
+    # The set-up table has both processes, with the boto3 pattern measured beside the pool.
+    assert (
+        len(
+            re.findall(r"^#[12] \(pid \d+\)\s+\S+ m?s\s+[+-]\d+ MiB\s+\S+ m?s", result.stdout, re.M)
+        )
+        == 2
+    )
+    assert "OK: no errors." in result.stdout
+
+
+def test_demo_falls_back_to_plain_text_without_rich(aws_env: MotoServer) -> None:
+    result = demo(
+        "--processes", "1", "--threads", "2", "--ops", "1", "--no-baseline", hide_rich=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "pip install 'sessionpool[demo]'" in result.stderr
+    assert "Work per process" in result.stdout
+    assert "┃" not in result.stdout  # no rich table
+    assert row(result.stdout, 1)[2:6] == ["0", "2", "6", "1"]
+
+
+def test_demo_with_an_endpoint_is_read_only(aws_env: MotoServer) -> None:
+    log = aws_env.log
+    writes = (
+        "PUT",
+        "DELETE",
+        "AmazonSQS.SendMessage",
+        "AmazonSQS.CreateQueue",
+        "DynamoDB_20120810.PutItem",
+        "DynamoDB_20120810.CreateTable",
+    )
+    before = {w: log.count(w) for w in writes}
+    lists = log.count("DynamoDB_20120810.ListTables")
+    result = demo(
+        "--endpoint-url",
+        aws_env.url,
+        "--region",
+        "us-east-1",
+        "--processes",
+        "1",
+        "--threads",
+        "2",
+        "--ops",
+        "3",
+        "--no-baseline",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "read-only" in result.stdout
+    assert log.count("DynamoDB_20120810.ListTables") - lists == 2 * 3
+    assert {w: log.count(w) for w in writes} == before
+
+
+def test_demo_with_write_creates_uses_and_deletes_its_resources(
+    aws_env: MotoServer, pool: SessionPool
+) -> None:
+    log = aws_env.log
+    counted = (
+        "DynamoDB_20120810.PutItem",
+        "DynamoDB_20120810.DeleteTable",
+        "AmazonSQS.DeleteQueue",
+    )
+    before = {c: log.count(c) for c in counted}
+    result = demo(
+        "--endpoint-url",
+        aws_env.url,
+        "--region",
+        "us-east-1",
+        "--write",
+        "--processes",
+        "1",
+        "--threads",
+        "2",
+        "--ops",
+        "3",
+        "--no-baseline",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {c: log.count(c) - before[c] for c in counted} == {
+        "DynamoDB_20120810.PutItem": 2 * 3,
+        "DynamoDB_20120810.DeleteTable": 1,
+        "AmazonSQS.DeleteQueue": 1,
+    }
+    buckets = [b["Name"] for b in pool.client("s3").list_buckets().get("Buckets", [])]
+    assert not [b for b in buckets if b.startswith("sessionpool-demo-")]
+
+
+def closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"  # nothing listens there now: connections are refused
+
+
+def test_demo_exits_1_when_operations_fail(aws_env: MotoServer) -> None:
+    result = demo(
+        "--endpoint-url",
+        closed_port_url(),
+        "--region",
+        "us-east-1",
+        "--processes",
+        "1",
+        "--threads",
+        "2",
+        "--ops",
+        "1",
+        "--no-baseline",
+        env={"AWS_MAX_ATTEMPTS": "1"},
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert row(result.stdout, 1)[2] == "2"  # one failed round per thread
+    assert "FAILED: 2 error(s)." in result.stdout
+
+
+def test_demo_error_output_never_shows_the_secret(aws_env: MotoServer) -> None:
+    result = demo(
+        "--endpoint-url",
+        closed_port_url(),
+        "--region",
+        "us-east-1",
+        "--processes",
+        "1",
+        "--threads",
+        "2",
+        "--ops",
+        "1",
+        env={"AWS_MAX_ATTEMPTS": "1"},
+    )
+    assert "EndpointConnectionError" in result.stdout  # the errors were shown
+    assert DUMMY_SECRET not in result.stdout + result.stderr
