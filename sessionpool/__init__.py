@@ -13,7 +13,6 @@ from ._errors import (
     InvalidArgumentError,
     PoolClosedError,
     SessionPoolError,
-    UnknownProfileError,
 )
 from ._keys import SessionKey
 from ._pool import SessionPool
@@ -27,7 +26,6 @@ __all__ = [
     "SessionKey",
     "SessionPool",
     "SessionPoolError",
-    "UnknownProfileError",
     "client",
     "default_pool",
     "resource",
