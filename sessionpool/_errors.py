@@ -1,8 +1,8 @@
 """Every error sessionpool raises, rooted in :class:`SessionPoolError`.
 
 Where botocore already has an error for the cause (an unknown profile or service), botocore's
-error is raised as it is, at the call that names the bad value. Messages are one sentence: the state,
-the offending value, the way out. No message ever interpolates a secret key or session token.
+error is raised as it is, at the call that names the bad value. Messages are one sentence: the
+state, the offending value, the way out. No message ever interpolates a secret key or session token.
 """
 
 from __future__ import annotations
