@@ -1,0 +1,453 @@
+"""Benchmark sessionpool against the documented pattern and the alternatives, side by side.
+
+    python benchmarks/run.py                  # full run (~10 minutes on 2 cores)
+    python benchmarks/run.py --quick          # shorter run (fewer thread counts, 1 repeat)
+    python benchmarks/run.py --threads 1,32   # startup thread counts to measure
+    python benchmarks/run.py --repeats 5      # fresh-process repeats per figure (medians)
+
+Everything runs offline: dummy keys, temporary AWS config files, IMDS disabled except in the
+IMDS figure (which talks to a fake IMDS on 127.0.0.1), and ``AWS_ENDPOINT_URL`` pointing at
+either the moto server this starts on 127.0.0.1 or a loopback port nothing listens on. Each
+measurement runs in a fresh subprocess (``run.py --one FIGURE APPROACH [N]``, which prints one
+JSON line); the table shows medians over the repeats, and every figure in it was measured in
+this run. Progress goes to stderr, the report to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import _approaches  # noqa: E402
+from _approaches import APPROACHES, BASELINE, NOTES  # noqa: E402
+
+MiB = 1024 * 1024
+DUMMY_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+DUMMY_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+ROLE_ARN = "arn:aws:iam::123456789012:role/bench-worker"
+TIMEOUT = 600
+
+STS_CONFIG = f"""\
+[default]
+region = us-east-1
+
+[profile dev]
+region = us-east-1
+
+[profile role]
+region = us-east-1
+role_arn = {ROLE_ARN}
+source_profile = dev
+"""
+STS_CREDENTIALS = """\
+[dev]
+aws_access_key_id = AKIADEVEXAMPLE000002
+aws_secret_access_key = dev-secret-EXAMPLE-not-real-00000000000
+"""
+
+
+class Failed(Exception):
+    """A measurement could not be taken; the message is the reason shown in the table."""
+
+
+class Runner:
+    """Runs ``--one`` subprocesses with a prepared environment and keeps per-approach failures."""
+
+    def __init__(self, repeats: int, quick: bool) -> None:
+        self.repeats = repeats
+        self.quick = quick
+        self.unavailable: dict[str, str] = {}
+        self.errors: dict[tuple[str, str], str] = {}
+        self.tmp = tempfile.TemporaryDirectory(prefix="sessionpool-bench-")
+        root = Path(self.tmp.name)
+        (root / "config").write_text("[default]\nregion = us-east-1\n")
+        (root / "credentials").write_text("")
+        (root / "sts-config").write_text(STS_CONFIG)
+        (root / "sts-credentials").write_text(STS_CREDENTIALS)
+        self.root = root
+        from _servers import closed_port
+
+        self._closed_sock, self.closed_url = closed_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update({
+            "AWS_ACCESS_KEY_ID": DUMMY_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": str(root / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(root / "credentials"),
+            "AWS_ENDPOINT_URL": self.closed_url,  # nothing may be called outside figures d, e
+            "PYTHONDONTWRITEBYTECODE": "1",
+        })
+        env.pop("BENCH_PROFILE", None)
+        env.pop("BENCH_ROLE_ARN", None)
+        self.env = env
+
+    def close(self) -> None:
+        self._closed_sock.close()
+        self.tmp.cleanup()
+
+    def once(self, figure: str, name: str, arg: str | None = None,
+             env: dict[str, str | None] | None = None) -> dict[str, Any]:
+        if name in self.unavailable:
+            raise Failed(self.unavailable[name])
+        cmd = [sys.executable, str(HERE / "run.py"), "--one", figure, name]
+        if arg is not None:
+            cmd.append(arg)
+        if self.quick:
+            cmd.append("--quick")
+        t0 = time.monotonic()
+        try:
+            merged = {**self.env, **(env or {})}
+            merged = {k: v for k, v in merged.items() if v is not None}  # None: unset it
+            proc = subprocess.run(cmd, env=merged, capture_output=True,
+                                  text=True, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            raise Failed(f"timed out after {TIMEOUT}s") from exc
+        print(f"  {time.monotonic() - t0:6.1f} s  {figure} {name} {arg or ''}".rstrip(),
+              file=sys.stderr, flush=True)
+        lines = proc.stdout.strip().splitlines()
+        if proc.returncode != 0 or not lines:
+            tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise Failed(f"exit {proc.returncode}: {tail[:160]}")
+        result: dict[str, Any] = json.loads(lines[-1])
+        if "unavailable" in result:
+            self.unavailable[name] = result["unavailable"]
+            raise Failed(result["unavailable"])
+        return result
+
+    def median(self, figure: str, name: str, arg: str | None = None,
+               env: dict[str, str | None] | None = None,
+               repeats: int | None = None) -> dict[str, Any] | None:
+        """Median of each numeric field over fresh-process repeats; None (reason kept) if failed."""
+        runs = []
+        for _ in range(repeats or self.repeats):
+            try:
+                runs.append(self.once(figure, name, arg, env))
+            except Failed as exc:
+                self.errors[(figure, name)] = str(exc)
+                return None
+        out = {k: statistics.median(r[k] for r in runs) for k, v in runs[0].items()
+               if isinstance(v, (int, float))}
+        out["runs"] = runs
+        return out
+
+    def why(self, figure: str, name: str) -> str:
+        return self.unavailable.get(name) or self.errors.get((figure, name), "not measured")
+
+
+# -- formatting ------------------------------------------------------------------------------
+
+
+def ratio(base: float | None, value: float | None) -> str:
+    if base is None or value is None or value <= 0:
+        return "-"
+    return f"{base / value:.1f}x"
+
+
+def na(runner: Runner, figure: str, name: str, notes: list[str]) -> str:
+    notes.append(f"{name}: n/a in {figure}: {runner.why(figure, name)}")
+    return "n/a"
+
+
+def header(args: argparse.Namespace, repeats: int) -> list[str]:
+    def version(dist: str) -> str:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+    libs = ", ".join(f"{d} {version(d)}" for d in (
+        "sessionpool", "boto3", "botocore", "boto-session-manager", "boto3-refresh-session",
+        "moto"))
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [
+        f"sessionpool benchmarks, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, "
+        f"{'quick' if args.quick else 'full'} run",
+        f"machine: {os.cpu_count()} CPUs, {platform.platform()}, "
+        f"Python {platform.python_version()}",
+        f"libraries: {libs}",
+        f"fresh-process repeats per figure: {repeats} (medians shown); "
+        f"load average at start: {load}",
+        "",
+        "approaches:",
+        *(f"  {name:22} {NOTES[name]}" for name in APPROACHES),
+    ]
+
+
+# -- figures ---------------------------------------------------------------------------------
+
+
+def figure_cold(runner: Runner, out: list[str], notes: list[str]) -> None:
+    out += ["", "(a) A new thread in a warm process: cold cost of its s3 (with its session), "
+            "dynamodb and sqs clients",
+            f"{'approach':22} {'s3 ms':>7} {'ddb ms':>7} {'sqs ms':>7} {'total ms':>9} {'x doc':>6}"
+            f" {'MiB':>6} {'x doc':>6}"]
+    res = {name: runner.median("cold", name) for name in APPROACHES}
+    notes.append(f"(a): median of 3 new threads per process, median over {runner.repeats} "
+                 "process(es)")
+    base = res.get(BASELINE)
+    for name in APPROACHES:
+        r = res[name]
+        if r is None:
+            out.append(f"{name:22} {na(runner, 'cold', name, notes)}")
+            continue
+        out.append(
+            f"{name:22} {r['s3_s'] * 1e3:7.1f} {r['dynamodb_s'] * 1e3:7.1f} {r['sqs_s'] * 1e3:7.1f}"
+            f" {r['total_s'] * 1e3:9.1f} {ratio(base and base['total_s'], r['total_s']):>6}"
+            f" {r['total_b'] / MiB:6.2f} {ratio(base and base['total_b'], r['total_b']):>6}")
+
+
+def figure_startup(runner: Runner, threads: list[int], out: list[str], notes: list[str],
+                   cold: bool, approaches: tuple[str, ...] = APPROACHES,
+                   single_above: int | None = None) -> dict[int, dict[str, Any]]:
+    figure = "startup-cold" if cold else "startup"
+    if cold:
+        out += ["", "(b') Startup in a cold process (nothing made before the burst): "
+                f"{threads[0]} threads x (s3, dynamodb, sqs)"]
+    else:
+        out += ["", "(b) Startup: N Barrier-started threads, each making s3 + dynamodb + sqs "
+                "clients (warm process;", "    RSS growth read while every thread is still alive)"]
+    out.append(f"{'threads':>7}  {'approach':22} {'wall s':>8} {'x doc':>7} {'RSS MiB':>9} "
+               f"{'x doc':>7}")
+    table: dict[int, dict[str, Any]] = {}
+    for n in threads:
+        repeats = 1 if single_above is not None and n > single_above else None
+        if repeats == 1 and runner.repeats > 1:
+            label = "(b')" if cold else "(b)"
+            notes.append(f"{label}: {n} threads: 1 run per approach, not a median (time budget)")
+        res = {name: runner.median(figure, name, str(n), repeats=repeats) for name in approaches}
+        table[n] = res
+        base = res.get(BASELINE)
+        for name in approaches:
+            r = res[name]
+            if r is None:
+                out.append(f"{n:>7}  {name:22} {na(runner, figure, name, notes)}")
+                continue
+            out.append(
+                f"{n:>7}  {name:22} {r['wall_s']:8.3f}"
+                f" {ratio(base and base['wall_s'], r['wall_s']):>7}"
+                f" {r['rss_b'] / MiB:9.1f} {ratio(base and base['rss_b'], r['rss_b']):>7}")
+    return table
+
+
+HOT_ROWS = {
+    "threading.local": "threading.local cache: get_client('s3')",
+    "boto-session-manager": "boto-session-manager: bsm.get_client('s3')",
+    "boto3-refresh-session": "boto3-refresh-session: session.client('s3')",
+    "documented": "documented: session.client('s3') (new client)",
+}
+
+
+def figure_hotpath(runner: Runner, out: list[str], notes: list[str]) -> dict[str, float] | None:
+    out += ["", "(c) Hot path on a warm thread (ns per call; benchmarks/bench_hotpath.py, best of "
+            "its repeats, median over processes)"]
+    res = runner.median("hotpath", ",".join(APPROACHES))
+    if res is None:
+        out.append(f"  n/a: {runner.why('hotpath', ','.join(APPROACHES))}")
+        return None
+    runs = res["runs"]
+    rows: dict[str, float] = {}
+    for key in runs[0]["rows"]:
+        rows[key] = statistics.median(r["rows"][key] for r in runs)
+    for name, label in HOT_ROWS.items():
+        values = [r["extra"][name] for r in runs if name in r["extra"]]
+        if values:
+            rows[label] = statistics.median(values)
+        else:
+            reason = runs[0]["errors"].get(name, "not measured")
+            notes.append(f"{name}: n/a in hotpath: {reason}")
+            rows[label] = float("nan")
+    base = rows["bare local dict, function"]
+    out.append(f"{'':48} {'ns/call':>12} {'x bare fn':>10}")
+    for label, ns in rows.items():
+        if ns != ns:  # nan: unavailable
+            out.append(f"{label:48} {'n/a':>12}")
+        else:
+            out.append(f"{label:48} {ns:12.1f} {ns / base:10.2f}")
+    return rows
+
+
+def figure_sts(runner: Runner, counts: list[int], out: list[str], notes: list[str]) -> None:
+    out += ["", "(d) STS AssumeRole calls: N Barrier-started threads on an assume-role profile, "
+            "each making an sqs", "    client and calling ListQueues (moto server on 127.0.0.1; "
+            "requests counted by a WSGI middleware)"]
+    try:
+        from _servers import MotoSTS
+
+        server = MotoSTS()
+    except Exception as exc:  # noqa: BLE001 - moto missing or failing: the figure is n/a
+        out.append(f"  n/a: cannot start moto: {type(exc).__name__}: {exc}")
+        return
+    cols = "".join(f" {f'{n} thr':>8}" for n in counts)
+    out.append(f"{'approach':22} {'AssumeRole calls at N threads':>{9 * len(counts)}}")
+    out.append(f"{'':22}{cols}")
+    env: dict[str, str | None] = {
+           "AWS_ENDPOINT_URL": server.url, "AWS_CONFIG_FILE": str(runner.root / "sts-config"),
+           "AWS_SHARED_CREDENTIALS_FILE": str(runner.root / "sts-credentials"),
+           "BENCH_PROFILE": "role"}
+    brs_env = {**env, "BENCH_PROFILE": "dev", "BENCH_ROLE_ARN": ROLE_ARN}
+    try:
+        for name in APPROACHES:
+            cells = []
+            for n in counts:
+                server.reset()
+                r = runner.median("sts", name, str(n),
+                                  brs_env if name == "boto3-refresh-session" else env, repeats=1)
+                if r is None:
+                    cells.append(na(runner, "sts", name, notes))
+                    break
+                calls = server.count("AssumeRole")
+                if r["ok"] != n:
+                    notes.append(f"{name}: sts at {n} threads: only {r['ok']} ListQueues succeeded")
+                cells.append(str(calls))
+            out.append(f"{name:22}" + "".join(f" {c:>8}" for c in cells))
+    finally:
+        server.stop()
+    notes.append("sts: boto3-refresh-session assumes the role itself (RoleArn argument, source "
+                 "profile 'dev'); the others use profile 'role' (role_arn + source_profile)")
+
+
+def figure_imds(runner: Runner, n: int, out: list[str], notes: list[str],
+                throttled: bool = True) -> None:
+    from _servers import FakeIMDS
+
+    out += ["", f"(e) Instance metadata (fake IMDSv2 on 127.0.0.1): {n} Barrier-started threads "
+            "each make an sqs client", "    from the default chain; requests counted by the "
+            "server." + (" Throttled: the fake answers 429 above 20 requests/s."
+                         if throttled else "")]
+    columns = f"{'':22} {'requests':>9} {'token':>6} {'creds':>6} {'no creds':>9}"
+    if throttled:
+        columns += f"   {'throttled: requests':>19} {'429s':>5} {'no creds':>9}"
+    out.append(columns)
+    imds = FakeIMDS()
+    env = {"AWS_EC2_METADATA_DISABLED": "false", "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url,
+           "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}
+    try:
+        for name in APPROACHES:
+            row = []
+            for limit in (None, 20) if throttled else (None,):
+                imds.reset(limit)
+                r = runner.median("imds", name, str(n), env, repeats=1)
+                if r is None:
+                    row = None
+                    break
+                c = imds.snapshot()
+                row.append((c["requests"], c.get("token", 0), c.get("credentials", 0),
+                            c.get("throttled", 0), int(r["without_credentials"])))
+            if row is None:
+                out.append(f"{name:22} {na(runner, 'imds', name, notes)}")
+                continue
+            req, tok, cred, _, none = row[0]
+            line = f"{name:22} {req:9} {tok:6} {cred:6} {none:9}"
+            if throttled:
+                treq, _, _, t429, tnone = row[1]
+                line += f"   {treq:19} {t429:5} {tnone:9}"
+            out.append(line)
+    finally:
+        imds.stop()
+
+
+def targets(startup: dict[int, dict[str, Any]], hot: dict[str, float] | None) -> list[str]:
+    out = ["", "Issue 3 targets, judged on this run's medians:"]
+    row = startup.get(32)
+    sp, doc = (row or {}).get("sessionpool"), (row or {}).get(BASELINE)
+    if sp and doc:
+        w, m = doc["wall_s"] / sp["wall_s"], doc["rss_b"] / max(sp["rss_b"], 1)
+        out.append(f"  startup 32 threads, wall: documented {doc['wall_s']:.3f} s / sessionpool "
+                   f"{sp['wall_s']:.3f} s = {w:.2f}x (target >= 10x): "
+                   f"{'HELD' if w >= 10 else 'NOT HELD'}")
+        out.append(f"  startup 32 threads, RSS growth: documented {doc['rss_b'] / MiB:.1f} MiB / "
+                   f"sessionpool {sp['rss_b'] / MiB:.1f} MiB = {m:.2f}x (target >= 15x): "
+                   f"{'HELD' if m >= 15 else 'NOT HELD'}")
+    else:
+        out.append("  startup 32 threads: not measured in this run (32 not in --threads, or n/a)")
+    if hot:
+        pool_ns, bare_fn = hot["pool.client('s3')"], hot["bare local dict, function"]
+        bare_inline = hot["bare local dict, inline"]
+        r = pool_ns / bare_fn
+        out.append(f"  hot path: pool.client('s3') {pool_ns:.1f} ns / bare threading.local lookup "
+                   f"through a function {bare_fn:.1f} ns = {r:.2f}x (target <= 2x): "
+                   f"{'HELD' if r <= 2 else 'NOT HELD'}")
+        out.append(f"            (against the lookup written inline, {bare_inline:.1f} ns: "
+                   f"{pool_ns / bare_inline:.2f}x)")
+    else:
+        out.append("  hot path: not measured")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter run")
+    parser.add_argument("--threads", help="startup thread counts, e.g. 1,8,32,64")
+    parser.add_argument("--repeats", type=int, help="fresh-process repeats per figure")
+    parser.add_argument("--figures", default="abcde",
+                        help="which figures to run, e.g. 'bc' (default: abcde, all)")
+    parser.add_argument("--one", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.one:
+        from _workers import run_one
+
+        figure, name, *rest = args.one
+        try:
+            result = run_one(figure, name, rest[0] if rest else None, args.quick)
+        except _approaches.Unavailable as exc:
+            result = {"unavailable": str(exc)}
+        print(json.dumps(result))
+        return 0
+
+    threads = ([int(x) for x in args.threads.split(",")] if args.threads
+               else [1, 32] if args.quick else [1, 8, 32, 64])
+    repeats = args.repeats or (1 if args.quick else 3)
+    started = time.monotonic()
+    runner = Runner(repeats, args.quick)
+    out = header(args, repeats)
+    notes: list[str] = []
+    try:
+        print("measuring (progress on stderr)...", file=sys.stderr, flush=True)
+        figures = set(args.figures)
+        startup: dict[int, dict[str, Any]] = {}
+        hot = None
+        if "a" in figures:
+            figure_cold(runner, out, notes)
+        if "b" in figures:
+            startup = figure_startup(runner, threads, out, notes, cold=False,
+                                     single_above=None if args.threads else 32)
+            if not args.quick:
+                cold_n = 32 if 32 in threads else threads[-1]
+                figure_startup(runner, [cold_n], out, notes, cold=True,
+                               approaches=("sessionpool", BASELINE), single_above=0)
+        if "c" in figures:
+            hot = figure_hotpath(runner, out, notes)
+        if "d" in figures:
+            figure_sts(runner, [16, 64], out, notes)
+        if "e" in figures:
+            figure_imds(runner, 32, out, notes, throttled=not args.quick)
+        out += targets(startup, hot)
+        out += ["", "Notes:", *(f"  {n}" for n in dict.fromkeys(notes))] if notes else []
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        out += ["", f"total run time {time.monotonic() - started:.0f} s; load average at end: "
+                f"{load}"]
+    finally:
+        runner.close()
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
