@@ -73,11 +73,22 @@ class SharedCredentials(Credentials):
                     self._stale = False
         return self._inner
 
-    def expire(self) -> bool:
-        """Mark the credentials stale; True if they can be renewed (they are not explicit keys)."""
-        if self._renewable:
+    def expire(self, signed_with: int | None = None) -> bool:
+        """Mark the credentials stale; True if they can be renewed (they are not explicit keys).
+
+        Parameters:
+            signed_with: the :attr:`generation` that signed the rejected request. A rejection
+                of credentials that have been renewed since does not renew them again: with
+                many requests in flight at expiry, the first rejection renews, the rest retry.
+        """
+        if self._renewable and (signed_with is None or signed_with == self.generation):
             self._stale = True
         return self._renewable
+
+    @property
+    def generation(self) -> int:
+        """How many times these credentials were renewed; tags a request with what signed it."""
+        return self.renewals
 
     def get_frozen_credentials(self) -> Any:
         return self._current().get_frozen_credentials()
@@ -191,3 +202,4 @@ class CredentialCells:
         # be mid-refresh in a thread that does not exist here.
         self._lock = threading.Lock()
         self._cells = {}
+        self.resolutions = 0  # counts are per process, like the pool's

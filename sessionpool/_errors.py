@@ -29,4 +29,3 @@ class ConflictingArgumentError(SessionPoolError, TypeError):
 
 class PoolClosedError(SessionPoolError, RuntimeError):
     """The pool was closed with :meth:`SessionPool.close` and was used again."""
-

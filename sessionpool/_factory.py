@@ -7,11 +7,11 @@ inspection), and it builds its own data loader, endpoint resolver and exceptions
 build them once and hand every new session its own copy or a shared reference:
 
 * **Built-in handlers**: a prototype emitter holds them, registered once. Each session gets a
-  *fresh* emitter whose handler trie is a copy of the prototype's, and whose lookup cache and
-  unique-id table are its own. (``copy.copy`` of an emitter would share the lookup cache and the
-  unique-id bookkeeping, HAZARDS S2; we copy the trie, which botocore's own ``_PrefixTrie.__copy__``
-  copies node by node, and start the rest empty.) Passed through botocore's public
-  ``event_hooks`` / ``include_builtin_handlers`` parameters.
+  copy whose lookup cache and unique-id table are its own (``copy.copy`` of a botocore emitter
+  would share both, HAZARDS S2). The prototype is a copy-on-write :class:`~._emitter.CowEmitter`,
+  so the copy is O(1), and so are the copies botocore makes of it for every client; if that
+  emitter does not match this botocore's trie, a plain emitter whose trie is copied node by
+  node. Passed through botocore's public ``event_hooks`` / ``include_builtin_handlers``.
 * **Data loader** (:mod:`._loader`), **endpoint resolver** (``endpoints.json``, read-only) and
   **exceptions factory** (a per-service cache of generated exception classes; a racing first
   build makes the same class twice, harmlessly): one per process and data path.
@@ -33,6 +33,7 @@ import botocore.session
 from botocore.hooks import HierarchicalEmitter
 
 from . import _loader
+from ._emitter import CowEmitter, cow_supported
 
 __all__ = ["new_core_session"]
 
@@ -48,24 +49,33 @@ _fast = True
 
 
 def _prototype() -> HierarchicalEmitter | None:
+    """The emitter every new session copies: botocore's built-in handlers, registered once."""
     global _proto_emitter, _fast
     if _proto_emitter is not None or not _fast:
         return _proto_emitter
     with _lock:
         if _proto_emitter is None and _fast:
-            emitter = HierarchicalEmitter()
             try:
-                botocore.session.Session(event_hooks=emitter)  # registers the built-ins into it
-                _copy_emitter(emitter)
+                reference = HierarchicalEmitter()
+                botocore.session.Session(event_hooks=reference)  # registers the built-ins
+                cow = CowEmitter()
+                botocore.session.Session(event_hooks=cow)
+                chosen: HierarchicalEmitter = cow if cow_supported(cow, reference) else reference
+                _copy_emitter(chosen)
             except (AttributeError, TypeError):  # botocore changed its internals
                 log.debug("prototype emitter unavailable; using plain sessions", exc_info=True)
                 _fast = False
                 return None
-            _proto_emitter = emitter
+            if chosen is reference:
+                log.debug("copy-on-write emitter does not match this botocore; not using it")
+            _proto_emitter = chosen
     return _proto_emitter
 
 
 def _copy_emitter(proto: HierarchicalEmitter) -> HierarchicalEmitter:
+    """A new session's emitter: O(1) for a :class:`CowEmitter`, a trie copy otherwise."""
+    if isinstance(proto, CowEmitter):
+        return copy.copy(proto)
     emitter: Any = HierarchicalEmitter()
     source: Any = proto
     emitter._handlers = copy.copy(source._handlers)

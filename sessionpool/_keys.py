@@ -176,6 +176,33 @@ _CLIENT_ARGUMENTS = (
     "aws_account_id",
 )
 _CLIENT_DEFAULTS: dict[str, object] = {"use_ssl": True}
+# The types each client argument accepts (config is checked by _freeze_config).
+_CLIENT_TYPES: dict[str, tuple[type, ...]] = {
+    "region_name": (str,),
+    "api_version": (str,),
+    "use_ssl": (bool,),
+    "verify": (bool, str),
+    "endpoint_url": (str,),
+    "aws_access_key_id": (str,),
+    "aws_secret_access_key": (str,),
+    "aws_session_token": (str,),
+    "aws_account_id": (str,),
+}
+_SECRET_ARGUMENTS = frozenset({"aws_secret_access_key", "aws_session_token"})
+
+
+def _check_client_argument(name: str, value: object) -> None:
+    types = _CLIENT_TYPES.get(name)
+    if types is None or isinstance(value, types):
+        if isinstance(value, str) and not value.strip():
+            raise InvalidArgumentError(
+                f"{name} is an empty string; pass a non-empty value or leave it out."
+            )
+        return
+    # Name the type, never the value, for the arguments that carry secrets.
+    shown = type(value).__name__ if name in _SECRET_ARGUMENTS else repr(value)
+    expected = " or ".join(t.__name__ for t in types)
+    raise InvalidArgumentError(f"{name} must be {expected} or None, not {shown}.")
 
 
 def _freeze(value: object) -> object:
@@ -228,7 +255,10 @@ def client_cache_key(
     parts: list[object] = [service_name]
     for name in _CLIENT_ARGUMENTS:
         value = bound.get(name)
-        if value is None or value == _CLIENT_DEFAULTS.get(name):
+        if value is None:
+            continue
+        _check_client_argument(name, value)
+        if value == _CLIENT_DEFAULTS.get(name):
             continue
         if name == "region_name" and value == session_region:
             continue

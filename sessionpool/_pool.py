@@ -188,6 +188,11 @@ class SessionPool:
         self._defaults = SessionKey.build(defaults)
         self._bounds_config = (max_keys, idle_timeout)
         KeyBounds(max_keys, idle_timeout)  # validates
+        if not callable(clock):
+            raise InvalidArgumentError(
+                f"clock must be a callable returning seconds, such as time.monotonic, "
+                f"not {clock!r}."
+            )
         self._clock = clock
         self._config: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None}
         if max_keys is not None:
@@ -379,11 +384,9 @@ class SessionPool:
         if credentials is not None:
             # Clients copy the session's event handlers when they are created, so this covers
             # every client of the session.
-            core.get_component("event_emitter").register_first(
-                "needs-retry",
-                self._expired_token_handler(credentials),
-                unique_id="sessionpool-expired",
-            )
+            events = core.get_component("event_emitter")
+            events.register("before-sign", _tag_generation(credentials))
+            events.register_first("needs-retry", self._expired_token_handler(credentials))
         log.debug(
             "created session for %s in thread %s", key.describe(), threading.current_thread().name
         )
@@ -399,9 +402,9 @@ class SessionPool:
             code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
             if code not in EXPIRED_TOKEN_CODES:
                 return None
-            renewable = credentials.expire()
-            log.debug("%s: credentials expired (%s)", "renewing" if renewable else "explicit", code)
             context = request_dict.get("context", {}) if isinstance(request_dict, dict) else {}
+            renewable = credentials.expire(context.get("sessionpool_generation"))
+            log.debug("%s: credentials expired (%s)", "renewing" if renewable else "explicit", code)
             if not (retry and renewable) or context.get("sessionpool_retried"):
                 return None
             context["sessionpool_retried"] = True
@@ -605,6 +608,17 @@ def _reset_received_lock_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_received_lock_after_fork)
+
+
+def _tag_generation(credentials: SharedCredentials) -> Callable[..., None]:
+    """A ``before-sign`` handler noting which renewal of the credentials signs each attempt."""
+
+    def before_sign(request: Any = None, **_: Any) -> None:
+        context = getattr(request, "context", None)
+        if isinstance(context, dict):
+            context["sessionpool_generation"] = credentials.generation
+
+    return before_sign
 
 
 def _usage(slots: list[_ThreadSlot]) -> dict[SessionKey, int]:
