@@ -3,7 +3,7 @@
 Structure (after SQLAlchemy's ``ThreadLocalRegistry`` and httpcore's pool):
 
 * ``self._local`` is a ``threading.local`` whose one attribute, ``slot``, is this thread's
-  :class:`_ThreadSlot`: its sessions by key, and ``fast``, a table from the current scope (the
+  :class:`ThreadSlot`: its sessions by key, and ``fast``, a table from the current scope (the
   ``with pool.session(...)`` key, or None) to that session's service -> client dict. A warm
   ``pool.client("s3")`` is therefore one thread-local read, one context-variable read and two dict
   lookups, and takes no lock.
@@ -11,7 +11,7 @@ Structure (after SQLAlchemy's ``ThreadLocalRegistry`` and httpcore's pool):
   guarded by ``self._lock``. Nothing calls boto3 or botocore while holding it: sessions and
   clients are built outside the lock and published afterwards (creation takes milliseconds).
 * A thread's slot is released when the thread ends (the ``threading.local`` drops it, which is
-  deterministic reference counting, not a garbage-collection pass): :meth:`_ThreadSlot.__del__`
+  deterministic reference counting, not a garbage-collection pass): :meth:`ThreadSlot.__del__`
   closes that thread's clients.
 * Fork: :mod:`._fork` calls :meth:`SessionPool._after_fork_in_child` in a forked child, which
   replaces the lock and the thread-local and forgets every inherited session without closing it.
@@ -20,7 +20,6 @@ Structure (after SQLAlchemy's ``ThreadLocalRegistry`` and httpcore's pool):
 
 from __future__ import annotations
 
-import collections
 import contextvars
 import itertools
 import logging
@@ -36,13 +35,14 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from botocore.credentials import Credentials
 from botocore.exceptions import UnknownServiceError
 
-from . import _fork, _loader
+from . import _expiry, _fork, _loader
 from ._bounds import KeyBounds
-from ._credentials import EXPIRED_TOKEN_CODES, CredentialCells, SharedCredentials
+from ._credentials import CredentialCells
 from ._errors import InvalidArgumentError, PoolClosedError
 from ._factory import new_core_session
 from ._keys import KEY_ARGUMENTS, SessionKey
 from ._session import PooledSession, _check_service, close_clients
+from ._slots import Counters, Scope, ThreadSlot, usage
 
 if TYPE_CHECKING:  # typed clients when boto3-stubs (or types-boto3) are installed
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -56,103 +56,6 @@ __all__ = ["SessionPool"]
 
 log = logging.getLogger("sessionpool")
 _pool_ids = itertools.count(1)
-
-
-class _Counters:
-    """Counts shared by a pool's threads; every method takes the pool's lock."""
-
-    __slots__ = ("clients_created", "pool", "resources_created", "retired_hits", "sessions_created")
-
-    def __init__(self, pool: SessionPool) -> None:
-        self.pool = weakref.proxy(pool)
-        self.sessions_created = 0
-        self.clients_created = 0
-        self.resources_created = 0
-        # Hits of sessions that were released. Appended to without a lock from a slot's __del__
-        # (which may run while any lock is held); deque.append and popleft are atomic.
-        self.retired_hits: collections.deque[int] = collections.deque()
-
-    def take_retired_hits(self) -> int:
-        total = 0
-        while True:
-            try:
-                total += self.retired_hits.popleft()
-            except IndexError:
-                return total
-
-    def client_created(self) -> None:
-        with self.pool._lock:
-            self.clients_created += 1
-
-    def resource_created(self) -> None:
-        with self.pool._lock:
-            self.resources_created += 1
-
-
-class _Scope:
-    """The value of a pool's scope variable inside ``with pool.session(...)``: one per key.
-
-    Interned per pool, so the fast table can key by identity: hashing a ``SessionKey`` (a
-    dataclass, hashed in Python) would cost more than the rest of the hot path.
-    """
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: SessionKey) -> None:
-        self.key = key
-
-
-class _ThreadSlot:
-    """One thread's sessions in one pool, and the fast table that points into them.
-
-    ``fast`` maps the current scope (None outside any ``with`` block) to the session calls that
-    name no key use; the thread-local holds it too, so the hot path skips this object.
-    Only the owning thread adds entries; :meth:`drop` and :meth:`release` may run in another
-    thread (close, eviction), and a concurrent reader then misses and takes the slow path.
-    """
-
-    __slots__ = ("__weakref__", "counters", "fast", "pid", "sessions", "thread_name")
-
-    def __init__(self, counters: _Counters) -> None:
-        self.sessions: dict[SessionKey, PooledSession] = {}
-        self.fast: dict[_Scope | None, PooledSession] = {}
-        self.pid = os.getpid()
-        self.thread_name = threading.current_thread().name
-        self.counters = counters
-
-    def total_hits(self) -> int:
-        return sum(s.hits for s in list(self.sessions.values()))
-
-    def drop(self, key: SessionKey) -> list[Any]:
-        """Forget the session for ``key``; return its clients for the caller to close."""
-        session = self.sessions.pop(key, None)
-        if session is None:
-            return []
-        for scope, fast in list(self.fast.items()):
-            if fast is session:
-                self.fast.pop(scope, None)
-        self.counters.retired_hits.append(session.hits)
-        return session.forget()
-
-    def release(self) -> list[Any]:
-        """Forget every session; return their clients for the caller to close (outside locks)."""
-        clients: list[Any] = []
-        for key in list(self.sessions):
-            clients.extend(self.drop(key))
-        self.fast.clear()
-        return clients
-
-    def __del__(self) -> None:
-        # The thread ended (or the pool dropped its thread-local). In a forked child these are the
-        # parent's clients, whose sockets the parent still uses: leave them alone (HAZARDS F4).
-        # No lock is taken here: this may run wherever the last reference goes. Nor is anything
-        # logged: at thread exit the thread is already gone from threading's table, and a log
-        # record would register a _DummyThread for it that is never removed.
-        if self.pid != os.getpid():
-            return
-        clients = self.release()
-        if clients:
-            close_clients(clients, quiet=True)
 
 
 class SessionPool:
@@ -211,12 +114,12 @@ class SessionPool:
         # finds the same pool there (see _rebuild), so sessions and credentials are reused.
         self._token = uuid.uuid4().hex
         _pools[self._token] = self
-        scope: contextvars.ContextVar[_Scope | None] = contextvars.ContextVar(
+        scope: contextvars.ContextVar[Scope | None] = contextvars.ContextVar(
             f"sessionpool-{self._id}-scope", default=None
         )
         self._scope = scope
         self._current_scope = scope.get  # bound once: the hot path calls it
-        self._scopes: dict[SessionKey, _Scope] = {}  # interned; setdefault publishes
+        self._scopes: dict[SessionKey, Scope] = {}  # interned; setdefault publishes
         self._credentials = CredentialCells()
         self._forks_seen = 0
         self._init_process_state()
@@ -228,8 +131,8 @@ class SessionPool:
         # _local is per thread and needs no lock; it is replaced wholesale on close and fork.
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._slots: weakref.WeakSet[_ThreadSlot] = weakref.WeakSet()
-        self._counters = _Counters(self)
+        self._slots: weakref.WeakSet[ThreadSlot] = weakref.WeakSet()
+        self._counters = Counters(self._lock)
         self._retired_hits = 0
         self._bounds = KeyBounds(*self._bounds_config)
         self._evictions = 0
@@ -317,7 +220,7 @@ class SessionPool:
         session = self._session_for(key_args)
         scope = self._scopes.get(session.pool_key)
         if scope is None:
-            scope = self._scopes.setdefault(session.pool_key, _Scope(session.pool_key))
+            scope = self._scopes.setdefault(session.pool_key, Scope(session.pool_key))
         token = self._scope.set(scope)
         try:
             yield session
@@ -347,14 +250,14 @@ class SessionPool:
             slot.fast[self._current_scope()] = session
         return session
 
-    def _slot(self) -> _ThreadSlot:
+    def _slot(self) -> ThreadSlot:
         local = self._local
         try:
-            slot: _ThreadSlot = local.slot
+            slot: ThreadSlot = local.slot
             return slot
         except AttributeError:
             pass
-        slot = _ThreadSlot(self._counters)
+        slot = ThreadSlot(self._counters)
         local.slot = slot
         local.fast = slot.fast
         with self._lock:
@@ -384,33 +287,11 @@ class SessionPool:
         if credentials is not None:
             # Clients copy the session's event handlers when they are created, so this covers
             # every client of the session.
-            events = core.get_component("event_emitter")
-            events.register("before-sign", _tag_generation(credentials))
-            events.register_first("needs-retry", self._expired_token_handler(credentials))
+            _expiry.install(core, credentials, self._retry_expired)
         log.debug(
             "created session for %s in thread %s", key.describe(), threading.current_thread().name
         )
         return session
-
-    def _expired_token_handler(self, credentials: SharedCredentials) -> Callable[..., Any]:
-        retry = self._retry_expired
-
-        def on_needs_retry(response: Any = None, request_dict: Any = None, **_: Any) -> int | None:
-            if response is None:
-                return None
-            parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
-            code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
-            if code not in EXPIRED_TOKEN_CODES:
-                return None
-            context = request_dict.get("context", {}) if isinstance(request_dict, dict) else {}
-            renewable = credentials.expire(context.get("sessionpool_generation"))
-            log.debug("%s: credentials expired (%s)", "renewing" if renewable else "explicit", code)
-            if not (retry and renewable) or context.get("sessionpool_retried"):
-                return None
-            context["sessionpool_retried"] = True
-            return 0  # retry now: every attempt is signed afresh, with the renewed credentials
-
-        return on_needs_retry
 
     def warm(
         self,
@@ -460,13 +341,13 @@ class SessionPool:
             if not (new and over) and not self._bounds.idle_check_due(now):
                 return
             slots = list(self._slots)
-        usage = _usage(slots)  # reads other threads' tables without the lock: counts only
+        used = usage(slots)  # reads other threads' tables without the lock: counts only
         with self._lock:
-            victims = self._bounds.victims(usage, now, keep=key)
+            victims = self._bounds.victims(used, now, keep=key)
             self._evictions += len(victims)
         self._evict(victims, slots)
 
-    def _evict(self, victims: list[Any], slots: list[_ThreadSlot]) -> None:
+    def _evict(self, victims: list[Any], slots: list[ThreadSlot]) -> None:
         if not victims:
             return
         clients: list[Any] = []
@@ -487,9 +368,9 @@ class SessionPool:
         now = self._clock()
         with self._lock:
             slots = list(self._slots)
-        usage = _usage(slots)
+        used = usage(slots)
         with self._lock:
-            victims = self._bounds.victims(usage, now)
+            victims = self._bounds.victims(used, now)
             self._evictions += len(victims)
         self._evict(victims, slots)
         return len(victims)
@@ -608,27 +489,6 @@ def _reset_received_lock_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_received_lock_after_fork)
-
-
-def _tag_generation(credentials: SharedCredentials) -> Callable[..., None]:
-    """A ``before-sign`` handler noting which renewal of the credentials signs each attempt."""
-
-    def before_sign(request: Any = None, **_: Any) -> None:
-        context = getattr(request, "context", None)
-        if isinstance(context, dict):
-            context["sessionpool_generation"] = credentials.generation
-
-    return before_sign
-
-
-def _usage(slots: list[_ThreadSlot]) -> dict[SessionKey, int]:
-    """Each key's cache hits across threads: changes whenever a thread uses the key on a path
-    that does not itself record the use (the hot path, and cached ``s.client()`` calls)."""
-    usage: dict[SessionKey, int] = {}
-    for slot in slots:
-        for key, session in list(slot.sessions.items()):
-            usage[key] = usage.get(key, 0) + session.hits
-    return usage
 
 
 def _split(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -1,0 +1,71 @@
+"""Expired credentials: renew them once, and (opt-in) retry the call that found out.
+
+Credentials that cannot know their own expiry (an explicit session token, ``credential_process``
+output without ``Expiration``; HAZARDS R5) are static. When AWS rejects a request with an
+expired-token error, the key's :class:`~._credentials.SharedCredentials` are marked stale, so the
+next read resolves the chain again, once for every thread. With ``retry_expired`` the rejected
+call is retried once, immediately: botocore signs every attempt afresh, so the retry carries the
+renewed credentials.
+
+Two botocore events carry this, registered on each new session before it makes a client
+(clients copy the session's handlers): ``before-sign`` tags each attempt's context with the
+generation of the credentials that sign it, so that a late rejection of credentials renewed
+since does not renew them again; ``needs-retry`` sees the rejection.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ._credentials import EXPIRED_TOKEN_CODES, SharedCredentials
+
+__all__ = ["install"]
+
+log = logging.getLogger("sessionpool")
+
+
+def install(core: Any, credentials: SharedCredentials, retry: bool) -> None:
+    """Register the expiry handlers on a botocore session.
+
+    Parameters:
+        core: the botocore session, before it has made any client.
+        credentials: the key's shared credentials, which the handlers expire.
+        retry: whether to retry a rejected call once with renewed credentials.
+    """
+    events = core.get_component("event_emitter")
+    events.register("before-sign", _tag_generation(credentials))
+    events.register_first("needs-retry", _expired_token_handler(credentials, retry))
+
+
+def _tag_generation(credentials: SharedCredentials) -> Callable[..., None]:
+    """A ``before-sign`` handler noting which renewal of the credentials signs each attempt."""
+
+    def before_sign(request: Any = None, **_: Any) -> None:
+        context = getattr(request, "context", None)
+        if isinstance(context, dict):
+            context["sessionpool_generation"] = credentials.generation
+
+    return before_sign
+
+
+def _expired_token_handler(credentials: SharedCredentials, retry: bool) -> Callable[..., Any]:
+    """A ``needs-retry`` handler: expire the credentials on an expired-token error, maybe retry."""
+
+    def on_needs_retry(response: Any = None, request_dict: Any = None, **_: Any) -> int | None:
+        if response is None:
+            return None
+        parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else {}
+        code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+        if code not in EXPIRED_TOKEN_CODES:
+            return None
+        context = request_dict.get("context", {}) if isinstance(request_dict, dict) else {}
+        renewable = credentials.expire(context.get("sessionpool_generation"))
+        log.debug("%s: credentials expired (%s)", "renewing" if renewable else "explicit", code)
+        if not (retry and renewable) or context.get("sessionpool_retried"):
+            return None
+        context["sessionpool_retried"] = True
+        return 0  # retry now: every attempt is signed afresh, with the renewed credentials
+
+    return on_needs_retry
