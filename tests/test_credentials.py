@@ -315,14 +315,14 @@ def test_shared_refreshable_credentials_refresh_once_per_expiry_under_32_threads
             refreshes.append(1)
             n = len(refreshes)
         return {
-            "access_key": f"AKIAREFRESHED{n:07d}",
+            "access_key": f"AKIAEXAMPLEREFRESH{n:02d}",
             "secret_key": f"refreshed-secret-{n}",
             "token": f"refreshed-token-{n}",
             "expiry_time": (clock.now + datetime.timedelta(hours=1)).isoformat(),
         }
 
     near_expiry = botocore.credentials.RefreshableCredentials(
-        access_key="AKIAINITIAL000000000",
+        access_key="AKIAEXAMPLEINITIAL00",
         secret_key="initial-secret",
         token="initial-token",
         expiry_time=clock.now + datetime.timedelta(minutes=1),  # inside the mandatory window
@@ -349,7 +349,7 @@ def test_shared_refreshable_credentials_refresh_once_per_expiry_under_32_threads
     assert len(loads) == 1
     assert all(c is first[0][0] for c, _ in first)  # one object (the pool may wrap botocore's)
     assert len(refreshes) == 1
-    assert {key for _, key in first} == {"AKIAREFRESHED0000001"}
+    assert {key for _, key in first} == {"AKIAEXAMPLEREFRESH01"}
 
     # 55 minutes later the refreshed credentials are inside the mandatory window again.
     clock.now += datetime.timedelta(minutes=55)
@@ -358,4 +358,4 @@ def test_shared_refreshable_credentials_refresh_once_per_expiry_under_32_threads
     assert len(loads) == 1
     assert all(c is first[0][0] for c, _ in second)
     assert len(refreshes) == 2
-    assert {key for _, key in second} == {"AKIAREFRESHED0000002"}
+    assert {key for _, key in second} == {"AKIAEXAMPLEREFRESH02"}

@@ -24,7 +24,7 @@ from sessionpool import (
 
 PROD_KEY_ID = "AKIAPRODEXAMPLE00001"
 DEV_KEY_ID = "AKIADEVEXAMPLE000002"
-KEY_ID = "AKIAEXPLICIT00000001"
+KEY_ID = "AKIAEXAMPLEEXPLICIT1"
 SECRET_A = "explicit-secret-A-EXAMPLE-not-real-000000"
 SECRET_B = "explicit-secret-B-EXAMPLE-not-real-000000"
 
@@ -180,9 +180,9 @@ def test_call_keys_win_over_the_pools_keys(aws_env: Any) -> None:
     with SessionPool(aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET_A) as pool:
         assert signing_secret_matches(pool.client("s3"), SECRET_A)
         other = pool.client(
-            "s3", aws_access_key_id="AKIAOTHER00000000002", aws_secret_access_key=SECRET_B
+            "s3", aws_access_key_id="AKIAEXAMPLEOTHER0002", aws_secret_access_key=SECRET_B
         )
-        assert signing_key_id(other) == "AKIAOTHER00000000002"
+        assert signing_key_id(other) == "AKIAEXAMPLEOTHER0002"
         assert signing_secret_matches(other, SECRET_B)
 
 
