@@ -378,9 +378,7 @@ class SessionPool:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def _check_usable(self) -> None:
-        if self._pid != os.getpid():
-            # A fork that bypassed Python's fork hooks (HAZARDS F6).
-            self._after_fork_in_child()
+        self._check_pid_only()
         if self._closed:
             raise PoolClosedError(
                 "this SessionPool was closed; create a new SessionPool to make more clients."
@@ -444,6 +442,8 @@ class SessionPool:
 
     def _check_pid_only(self) -> None:
         if self._pid != os.getpid():
+            # A fork that bypassed Python's fork hooks (HAZARDS F6). The hot path does not
+            # look (a getpid() costs more than the rest of it); the next slow path does.
             self._after_fork_in_child()
 
     def __repr__(self) -> str:
