@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, overload
 
+from ._keys import mask_secrets
 from ._pool import SessionPool
 from ._session import PooledSession
 
@@ -61,6 +62,8 @@ def client(service_name: Literal["dynamodb"], /, **kwargs: Any) -> DynamoDBClien
 def client(service_name: str, /, **kwargs: Any) -> Any: ...
 def client(service_name: str, /, **kwargs: Any) -> Any:
     """``default_pool().client(...)``: this thread's cached client."""
+    if kwargs:
+        kwargs, _ = mask_secrets(kwargs)
     return default_pool().client(service_name, **kwargs)
 
 
@@ -74,11 +77,13 @@ def resource(service_name: Literal["dynamodb"], /, **kwargs: Any) -> DynamoDBSer
 def resource(service_name: str, /, **kwargs: Any) -> Any: ...
 def resource(service_name: str, /, **kwargs: Any) -> Any:
     """``default_pool().resource(...)``: this thread's cached resource."""
+    kwargs, _ = mask_secrets(kwargs)
     return default_pool().resource(service_name, **kwargs)
 
 
 @contextmanager
 def session(**key_args: Any) -> Iterator[PooledSession]:
     """``with default_pool().session(...)``: this thread's Session, as the block's default key."""
+    key_args, _ = mask_secrets(key_args)
     with default_pool().session(**key_args) as s:
         yield s

@@ -24,7 +24,15 @@ from typing import Any
 
 from ._errors import ConflictingArgumentError, InvalidArgumentError
 
-__all__ = ["KEY_ARGUMENTS", "SessionKey", "StaticKeys", "client_cache_key", "fingerprint"]
+__all__ = [
+    "KEY_ARGUMENTS",
+    "SecretStr",
+    "SessionKey",
+    "StaticKeys",
+    "client_cache_key",
+    "fingerprint",
+    "mask_secrets",
+]
 
 # A fresh salt per process: fingerprints are only ever compared within one process (keys are
 # rebuilt from configuration on the other side of a pickle), and a salted digest of a secret
@@ -35,6 +43,47 @@ _SALT = os.urandom(16)
 _SYNONYMS = {"profile": "profile_name", "region": "region_name"}
 _SECRET_FIELDS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
 KEY_ARGUMENTS = frozenset({"profile", "profile_name", "region", "region_name", *_SECRET_FIELDS})
+
+
+class SecretStr(str):
+    """A secret key or session token: a ``str`` in every way but ``repr``, which is masked.
+
+    Secret arguments are wrapped as soon as they enter sessionpool, so no frame's locals (as
+    printed by ``traceback``'s ``capture_locals``, error trackers or ``pytest --showlocals``),
+    no container's repr, and no botocore ``ReadOnlyCredentials`` repr downstream can show one.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (SecretStr, (str.__str__(self),))
+
+
+_SECRET_NAMES = frozenset({"aws_secret_access_key", "aws_session_token"})
+# Where boto3's client() and resource() take the secrets positionally (after service_name).
+_SECRET_POSITIONS = (6, 7)
+
+
+def _mask(value: Any) -> Any:
+    return SecretStr(value) if type(value) is str else value
+
+
+def mask_secrets(
+    kwargs: Mapping[str, Any], args: tuple[Any, ...] = ()
+) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """Copies of ``kwargs`` (and boto3-ordered ``args``) with secrets wrapped in SecretStr.
+
+    Parameters:
+        kwargs: keyword arguments, any of which may be a secret key or session token.
+        args: positional arguments after ``service_name``, in boto3's client() order.
+    """
+    masked = {k: _mask(v) if k in _SECRET_NAMES else v for k, v in kwargs.items()}
+    if any(i < len(args) for i in _SECRET_POSITIONS):
+        args = tuple(_mask(v) if i in _SECRET_POSITIONS else v for i, v in enumerate(args))
+    return masked, args
 
 
 def fingerprint(*parts: str | None) -> str:

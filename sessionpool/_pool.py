@@ -40,7 +40,7 @@ from ._bounds import KeyBounds
 from ._credentials import CredentialCells
 from ._errors import InvalidArgumentError, PoolClosedError
 from ._factory import new_core_session
-from ._keys import KEY_ARGUMENTS, SessionKey
+from ._keys import KEY_ARGUMENTS, SessionKey, mask_secrets
 from ._session import PooledSession, _check_service, close_clients
 from ._slots import Counters, Scope, ThreadSlot, usage
 
@@ -88,6 +88,7 @@ class SessionPool:
         clock: Callable[[], float] = time.monotonic,
         **defaults: str | None,
     ) -> None:
+        defaults, _ = mask_secrets(defaults)  # first: no frame below may hold a bare secret
         self._defaults = SessionKey.build(defaults)
         self._bounds_config = (max_keys, idle_timeout)
         KeyBounds(max_keys, idle_timeout)  # validates
@@ -169,6 +170,7 @@ class SessionPool:
             else:
                 session.hits += 1
                 return client
+        kwargs, _ = mask_secrets(kwargs)
         key_args, client_args = _split(kwargs)
         pooled: Any = self._session_for(key_args, publish_fast=not kwargs)
         return pooled.client(service_name, **client_args)
@@ -191,6 +193,7 @@ class SessionPool:
             service_name: the service, as in ``boto3.resource``.
             **kwargs: as for :meth:`client`; resources are never shared between threads.
         """
+        kwargs, _ = mask_secrets(kwargs)
         key_args, resource_args = _split(kwargs)
         session: Any = self._session_for(key_args)
         return session.resource(service_name, **resource_args)
@@ -204,6 +207,7 @@ class SessionPool:
             **key_args: key arguments, as for :meth:`client`; unnamed fields come from the
                 enclosing ``with pool.session()`` block, then from the pool.
         """
+        key_args, _ = mask_secrets(key_args)
         return self._session_for(key_args)
 
     @contextmanager
@@ -217,6 +221,7 @@ class SessionPool:
         Parameters:
             **key_args: key arguments, as for :meth:`client`.
         """
+        key_args, _ = mask_secrets(key_args)
         session = self._session_for(key_args)
         scope = self._scopes.get(session.pool_key)
         if scope is None:
@@ -447,6 +452,8 @@ class SessionPool:
             self._after_fork_in_child()
 
     def __repr__(self) -> str:
+        if "_closed" not in self.__dict__:  # __init__ failed part way (tracebacks show locals)
+            return "<SessionPool (not initialised)>"
         s = self.stats()
         state = " closed" if self._closed else ""
         return (

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import boto3.session
 
 from ._errors import InvalidArgumentError
-from ._keys import SessionKey, client_cache_key
+from ._keys import SessionKey, client_cache_key, mask_secrets
 
 __all__ = ["PooledSession"]
 
@@ -78,6 +78,7 @@ class PooledSession(boto3.session.Session):
                     self.hits += 1
                     return client
             _check_service(service_name)
+            kwargs, args = mask_secrets(kwargs, args)
             cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
             client = self._clients.get(cache_key)
             if client is not None:
@@ -99,6 +100,7 @@ class PooledSession(boto3.session.Session):
                 *args, **kwargs: boto3's resource arguments; each distinct combination is cached.
             """
             _check_service(service_name)
+            kwargs, args = mask_secrets(kwargs, args)
             cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
             resource = self._resources.get(cache_key)
             if resource is not None:
