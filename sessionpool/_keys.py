@@ -26,6 +26,7 @@ from ._errors import ConflictingArgumentError, InvalidArgumentError
 
 __all__ = [
     "KEY_ARGUMENTS",
+    "SECRET_NAMES",
     "SecretStr",
     "SessionKey",
     "StaticKeys",
@@ -62,7 +63,7 @@ class SecretStr(str):
         return (SecretStr, (str.__str__(self),))
 
 
-_SECRET_NAMES = frozenset({"aws_secret_access_key", "aws_session_token"})
+SECRET_NAMES = frozenset({"aws_secret_access_key", "aws_session_token"})
 # Where boto3's client() and resource() take the secrets positionally (after service_name).
 _SECRET_POSITIONS = (6, 7)
 
@@ -80,7 +81,7 @@ def mask_secrets(
         kwargs: keyword arguments, any of which may be a secret key or session token.
         args: positional arguments after ``service_name``, in boto3's client() order.
     """
-    masked = {k: _mask(v) if k in _SECRET_NAMES else v for k, v in kwargs.items()}
+    masked = {k: _mask(v) if k in SECRET_NAMES else v for k, v in kwargs.items()}
     if any(i < len(args) for i in _SECRET_POSITIONS):
         args = tuple(_mask(v) if i in _SECRET_POSITIONS else v for i, v in enumerate(args))
     return masked, args

@@ -40,7 +40,7 @@ from ._bounds import KeyBounds
 from ._credentials import CredentialCells
 from ._errors import InvalidArgumentError, PoolClosedError
 from ._factory import new_core_session
-from ._keys import KEY_ARGUMENTS, SessionKey, mask_secrets
+from ._keys import KEY_ARGUMENTS, SECRET_NAMES, SessionKey, mask_secrets
 from ._session import PooledSession, _check_service, close_clients
 from ._slots import Counters, Scope, ThreadSlot, usage
 
@@ -161,6 +161,7 @@ class SessionPool:
                 the session; the rest (``endpoint_url``, ``config``, ``api_version``,
                 ``use_ssl``, ``verify``) go to ``Session.client`` and are part of the cache key.
         """
+        memo_key: tuple[Any, ...] | None = None
         if not kwargs:
             try:
                 session = self._local.fast[self._current_scope()]
@@ -170,10 +171,25 @@ class SessionPool:
             else:
                 session.hits += 1
                 return client
+        elif SECRET_NAMES.isdisjoint(kwargs):
+            # The same arguments again in this thread: skip rebuilding the key (microseconds).
+            memo_key = (self._current_scope(), service_name, *kwargs.items())
+            try:
+                session, client = self._local.slot.by_args[memo_key]
+            except (AttributeError, KeyError):
+                pass
+            except TypeError:  # an unhashable argument: no memo for this call
+                memo_key = None
+            else:
+                session.hits += 1
+                return client
         kwargs, _ = mask_secrets(kwargs)
         key_args, client_args = _split(kwargs)
         pooled: Any = self._session_for(key_args, publish_fast=not kwargs)
-        return pooled.client(service_name, **client_args)
+        client = pooled.client(service_name, **client_args)
+        if memo_key is not None:
+            self._slot().remember(memo_key, pooled, client)
+        return client
 
     @overload
     def resource(self, service_name: Literal["s3"], /, **kwargs: Any) -> S3ServiceResource: ...

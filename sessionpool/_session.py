@@ -19,9 +19,12 @@ from typing import TYPE_CHECKING, Any
 import boto3.session
 
 from ._errors import InvalidArgumentError
-from ._keys import SessionKey, client_cache_key, mask_secrets
+from ._keys import SECRET_NAMES, SessionKey, client_cache_key, mask_secrets
 
-__all__ = ["PooledSession"]
+__all__ = ["MEMO_LIMIT", "PooledSession", "close_clients"]
+
+# The most calls-with-arguments a memo keeps before it starts over.
+MEMO_LIMIT = 256
 
 log = logging.getLogger("sessionpool")
 
@@ -50,6 +53,8 @@ class PooledSession(boto3.session.Session):
         # and is shared, by reference, with the pool's per-thread fast table.
         self._by_name: dict[str, Any] = {}
         self._clients: dict[object, Any] = {}
+        # (service, args, *kwargs) -> client: calls with arguments, before normalising them.
+        self._memo: dict[tuple[Any, ...], Any] = {}
         self._resources: dict[object, Any] = {}
         self._counters = counters
         self.hits = 0
@@ -72,8 +77,19 @@ class PooledSession(boto3.session.Session):
                 *args, **kwargs: boto3's client arguments (``region_name``, ``endpoint_url``,
                     ``config``, ...); each distinct combination gets its own cached client.
             """
+            memo_key: tuple[Any, ...] | None = None
             if not args and not kwargs:
                 client = self._by_name.get(service_name)
+                if client is not None:
+                    self.hits += 1
+                    return client
+            elif SECRET_NAMES.isdisjoint(kwargs) and len(args) <= 6:
+                # The same arguments again: skip normalising them (see _keys.client_cache_key).
+                memo_key = (service_name, args, *kwargs.items())
+                try:
+                    client = self._memo.get(memo_key)
+                except TypeError:  # an unhashable argument: no memo for this call
+                    memo_key = client = None
                 if client is not None:
                     self.hits += 1
                     return client
@@ -90,6 +106,10 @@ class PooledSession(boto3.session.Session):
                 log.debug("created %s client for %s", service_name, self.pool_key.describe())
             if cache_key == (service_name,):
                 self._by_name[service_name] = client
+            if memo_key is not None:
+                if len(self._memo) >= MEMO_LIMIT:
+                    self._memo.clear()
+                self._memo[memo_key] = client
             return client
 
         def resource(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
@@ -120,6 +140,7 @@ class PooledSession(boto3.session.Session):
         """Drop every cached client and resource; return the clients, for the caller to close."""
         clients = list(self._clients.values())
         self._by_name.clear()
+        self._memo.clear()
         self._clients.clear()
         self._resources.clear()
         return clients

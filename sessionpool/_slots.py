@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from ._keys import SessionKey
-from ._session import PooledSession, close_clients
+from ._session import MEMO_LIMIT, PooledSession, close_clients
 
 __all__ = ["Counters", "Scope", "ThreadSlot", "usage"]
 
@@ -73,11 +73,15 @@ class ThreadSlot:
     thread (close, eviction), and a concurrent reader then misses and takes the slow path.
     """
 
-    __slots__ = ("__weakref__", "counters", "fast", "pid", "sessions", "thread_name")
+    __slots__ = ("__weakref__", "by_args", "counters", "fast", "pid", "sessions", "thread_name")
 
     def __init__(self, counters: Counters) -> None:
         self.sessions: dict[SessionKey, PooledSession] = {}
         self.fast: dict[Scope | None, PooledSession] = {}
+        # (scope, service, *call arguments) -> (session, client), for calls with arguments;
+        # emptied whenever a session is dropped, and when it grows past MEMO_LIMIT (a caller
+        # that builds a new Config per call would otherwise grow it without end).
+        self.by_args: dict[tuple[Any, ...], tuple[PooledSession, Any]] = {}
         self.pid = os.getpid()
         self.thread_name = threading.current_thread().name
         self.counters = counters
@@ -85,11 +89,18 @@ class ThreadSlot:
     def total_hits(self) -> int:
         return sum(s.hits for s in list(self.sessions.values()))
 
+    def remember(self, memo_key: tuple[Any, ...], session: PooledSession, client: Any) -> None:
+        """Memoise a call with arguments (see ``by_args``)."""
+        if len(self.by_args) >= MEMO_LIMIT:
+            self.by_args.clear()
+        self.by_args[memo_key] = (session, client)
+
     def drop(self, key: SessionKey) -> list[Any]:
         """Forget the session for ``key``; return its clients for the caller to close."""
         session = self.sessions.pop(key, None)
         if session is None:
             return []
+        self.by_args.clear()
         for scope, fast in list(self.fast.items()):
             if fast is session:
                 self.fast.pop(scope, None)
@@ -102,6 +113,7 @@ class ThreadSlot:
         for key in list(self.sessions):
             clients.extend(self.drop(key))
         self.fast.clear()
+        self.by_args.clear()
         return clients
 
     def __del__(self) -> None:
