@@ -65,7 +65,9 @@ def test_calls_with_secrets_are_not_memoised(pool: SessionPool) -> None:
 
 
 def test_the_memo_stays_bounded_when_every_call_brings_a_new_config(pool: SessionPool) -> None:
-    clients = {id(pool.client("s3", config=Config(retries={"max_attempts": 2}))) for _ in range(300)}
+    clients = {
+        id(pool.client("s3", config=Config(retries={"max_attempts": 2}))) for _ in range(300)
+    }
     assert len(clients) == 1  # equal configs: one client, whatever the object
     assert len(pool._local.slot.by_args) <= MEMO_LIMIT
     session = pool.get_session()
