@@ -62,6 +62,7 @@ def main(extra: dict[str, str] | None = None, extra_env: dict[str, object] | Non
     """
     pool = SessionPool()
     s3 = pool.client("s3")
+    pool.client("s3", region="eu-west-1")
     local = threading.local()
     local.clients = {"s3": s3}
 
@@ -78,6 +79,7 @@ def main(extra: dict[str, str] | None = None, extra_env: dict[str, object] | Non
             "bare local dict, function": "bare('s3')",
             "pool.client('s3')": "pool.client('s3')",
             "session.client('s3') (cached)": "session.client('s3')",
+            "pool.client('s3', region=...) (memo)": "pool.client('s3', region='eu-west-1')",
             **(extra or {}),
         },
         env,
