@@ -31,7 +31,6 @@ from typing import Any
 from botocore.credentials import Credentials
 from botocore.exceptions import NoCredentialsError
 
-from . import _fork
 from ._keys import SessionKey
 
 __all__ = ["EXPIRED_TOKEN_CODES", "CredentialCells", "SharedCredentials"]
@@ -145,7 +144,7 @@ class CredentialCells:
         self._lock = threading.Lock()
         self._cells: dict[SessionKey, _Cell] = {}
         self.resolutions = 0
-        _fork.register(self)
+        # Not registered with _fork: the owning pool resets it, also after a hook-less fork.
 
     def get(self, key: SessionKey, resolve: Callable[[], Any], renewable: bool = True) -> Any:
         """The shared credentials for ``key``, calling ``resolve()`` only if none are published.

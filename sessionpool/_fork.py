@@ -8,9 +8,9 @@ The protocol, after CPython's ``logging`` and redis-py's connection pool:
   in the child, which must only *assign*: it replaces locks (another thread may have held the old
   one at fork time, and that thread does not exist in the child) and drops inherited sessions and
   clients without closing them (their sockets belong to the parent; HAZARDS F1, F2, F4).
-* A fork that bypasses Python's hooks (a C extension calling ``fork()``) is caught by
-  :func:`forked`, a pid comparison the objects make on their slow paths; the hot path relies on the
-  hook, because ``os.getpid()`` costs a system call (~250 ns here) and the hot path is ~100 ns.
+* A fork that bypasses Python's hooks (a C extension calling ``fork()``) is caught by a pid
+  comparison the pool makes on its slow paths; the hot path relies on the hook, because
+  ``os.getpid()`` costs a system call (~250 ns here), more than the whole hot path.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import threading
 import weakref
 from typing import Protocol
 
-__all__ = ["ForkAware", "current_pid", "forks_seen", "register"]
+__all__ = ["ForkAware", "register"]
 
 
 class ForkAware(Protocol):
@@ -29,8 +29,6 @@ class ForkAware(Protocol):
 
 _live: weakref.WeakSet[ForkAware] = weakref.WeakSet()
 _live_lock = threading.Lock()
-_pid = os.getpid()
-_forks_seen = 0
 
 
 def register(obj: ForkAware) -> None:
@@ -39,23 +37,11 @@ def register(obj: ForkAware) -> None:
         _live.add(obj)
 
 
-def current_pid() -> int:
-    """The pid the module last saw; equal to ``os.getpid()`` unless a hook-less fork happened."""
-    return _pid
-
-
-def forks_seen() -> int:
-    """How many forks this process descends from, as seen by the hook (0 in the original parent)."""
-    return _forks_seen
-
-
 def _reset_after_fork_in_child() -> None:
-    global _live_lock, _pid, _forks_seen
+    global _live_lock
     # The child has one thread. The lock may have been held by a thread that no longer exists,
     # so replace it before anything else; iterate over a copy since resets may add entries.
     _live_lock = threading.Lock()
-    _pid = os.getpid()
-    _forks_seen += 1
     for obj in list(_live):
         obj._after_fork_in_child()
 
