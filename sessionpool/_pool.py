@@ -161,7 +161,6 @@ class SessionPool:
                 the session; the rest (``endpoint_url``, ``config``, ``api_version``,
                 ``use_ssl``, ``verify``) go to ``Session.client`` and are part of the cache key.
         """
-        memo_key: tuple[Any, ...] | None = None
         if not kwargs:
             try:
                 session = self._local.fast[self._current_scope()]
@@ -171,6 +170,7 @@ class SessionPool:
             else:
                 session.hits += 1
                 return client
+            memo_key: tuple[Any, ...] | None = None
         elif SECRET_NAMES.isdisjoint(kwargs):
             # The same arguments again in this thread: skip rebuilding the key (microseconds).
             memo_key = (self._current_scope(), service_name, *kwargs.items())
@@ -183,6 +183,8 @@ class SessionPool:
             else:
                 session.hits += 1
                 return client
+        else:
+            memo_key = None  # calls carrying a secret are never memoised
         kwargs, _ = mask_secrets(kwargs)
         key_args, client_args = _split(kwargs)
         pooled: Any = self._session_for(key_args, publish_fast=not kwargs)

@@ -77,12 +77,12 @@ class PooledSession(boto3.session.Session):
                 *args, **kwargs: boto3's client arguments (``region_name``, ``endpoint_url``,
                     ``config``, ...); each distinct combination gets its own cached client.
             """
-            memo_key: tuple[Any, ...] | None = None
             if not args and not kwargs:
                 client = self._by_name.get(service_name)
                 if client is not None:
                     self.hits += 1
                     return client
+                memo_key: tuple[Any, ...] | None = None
             elif SECRET_NAMES.isdisjoint(kwargs) and len(args) <= 6:
                 # The same arguments again: skip normalising them (see _keys.client_cache_key).
                 memo_key = (service_name, args, *kwargs.items())
@@ -93,6 +93,8 @@ class PooledSession(boto3.session.Session):
                 if client is not None:
                     self.hits += 1
                     return client
+            else:
+                memo_key = None  # calls carrying a secret are never memoised
             _check_service(service_name)
             kwargs, args = mask_secrets(kwargs, args)
             cache_key = client_cache_key(service_name, args, kwargs, self.region_name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import io
 import logging
+import os
 import threading
 import traceback
 import urllib.parse
@@ -122,22 +123,29 @@ def aws_files(tmp_path: Path) -> tuple[Path, Path]:
     return config, credentials
 
 
+def isolate_aws_env(
+    mp: pytest.MonkeyPatch, config: Path, credentials: Path, endpoint_url: str
+) -> None:
+    """Point every AWS setting at the given files and endpoint, with dummy keys and no IMDS."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            mp.delenv(name)
+    mp.setenv("AWS_CONFIG_FILE", str(config))
+    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    mp.setenv("AWS_ENDPOINT_URL", endpoint_url)
+    mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    mp.setenv("AWS_ACCESS_KEY_ID", DUMMY_KEY_ID)
+    mp.setenv("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET)
+
+
 @pytest.fixture
 def aws_env(
     monkeypatch: pytest.MonkeyPatch, aws_files: tuple[Path, Path], moto_server: MotoServer
 ) -> MotoServer:
     """An isolated AWS environment pointed at the moto server; returns the server."""
-    for name in list(__import__("os").environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
     config, credentials = aws_files
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.url)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", DUMMY_KEY_ID)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET)
+    isolate_aws_env(monkeypatch, config, credentials, moto_server.url)
     # A shared default pool from another test must not leak into this one.
     sessionpool.set_default_pool(None)
     return moto_server

@@ -8,7 +8,6 @@ a fault is still there after it. The run happens once per module; each test chec
 
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from botocore.config import Config
 from sessionpool import SessionPool
 
 from ._reliability import fd_count, moto_process
+from .conftest import isolate_aws_env
 
 THREADS = 4
 OBJECTS_PER_CYCLE = 5
@@ -54,16 +54,7 @@ def fault_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outcome]:
     (home / "config").write_text("[default]\nregion = us-east-1\n")
     (home / "credentials").write_text("")
     with pytest.MonkeyPatch.context() as mp, moto_process() as server:
-        for name in list(os.environ):
-            if name.startswith("AWS_"):
-                mp.delenv(name)
-        mp.setenv("AWS_CONFIG_FILE", str(home / "config"))
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
-        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        mp.setenv("AWS_ENDPOINT_URL", server.url)
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        isolate_aws_env(mp, home / "config", home / "credentials", server.url)
         with SessionPool() as pool:
             yield run_faults(pool, server)
 

@@ -28,6 +28,7 @@ import pytest
 from sessionpool import SessionPool
 
 from ._reliability import MotoProcess, moto_process, quiet_botocore
+from .conftest import isolate_aws_env
 
 pytestmark = [
     pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork"),
@@ -102,16 +103,7 @@ def stress(own_server: MotoProcess, tmp_path_factory: pytest.TempPathFactory) ->
         "aws_secret_access_key = prod-secret-EXAMPLE-not-real-0000000000\n"
     )
     with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("AWS_"):
-                mp.delenv(name)
-        mp.setenv("AWS_CONFIG_FILE", str(home / "config"))
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
-        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        mp.setenv("AWS_ENDPOINT_URL", own_server.url)
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        isolate_aws_env(mp, home / "config", home / "credentials", own_server.url)
         with SessionPool() as pool, quiet_botocore():  # thousands of requests: see there
             try:
                 yield run_stress(pool, home, runs, release)

@@ -29,6 +29,7 @@ import pytest
 from sessionpool import SessionPool
 
 from ._reliability import MotoProcess, fd_count, moto_process, quiet_botocore, rss_bytes
+from .conftest import isolate_aws_env
 
 THREADS = 64
 SECONDS = float(os.environ.get("SESSIONPOOL_SOAK_SECONDS", "30"))
@@ -116,16 +117,7 @@ def soak(own_server: MotoProcess, tmp_path_factory: pytest.TempPathFactory) -> I
         "aws_secret_access_key = dev-secret-EXAMPLE-not-real-00000000000\n"
     )
     with pytest.MonkeyPatch.context() as mp:
-        for name in list(os.environ):
-            if name.startswith("AWS_"):
-                mp.delenv(name)
-        mp.setenv("AWS_CONFIG_FILE", str(home / "config"))
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "credentials"))
-        mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        mp.setenv("AWS_ENDPOINT_URL", own_server.url)
-        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        isolate_aws_env(mp, home / "config", home / "credentials", own_server.url)
         # botocore quiet for the whole run (see quiet_botocore): ~100k retained records would
         # otherwise triple the run time and sit in the memory being measured.
         with SessionPool() as pool, quiet_botocore():
