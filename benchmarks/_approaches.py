@@ -23,8 +23,13 @@ __all__ = ["APPROACHES", "BASELINE", "NOTES", "Unavailable", "make"]
 BASELINE = "documented"
 
 # Order of the table rows.
-APPROACHES = ("sessionpool", "documented", "threading.local", "boto-session-manager",
-              "boto3-refresh-session")
+APPROACHES = (
+    "sessionpool",
+    "documented",
+    "threading.local",
+    "boto-session-manager",
+    "boto3-refresh-session",
+)
 
 NOTES = {
     "sessionpool": "one SessionPool() shared by all threads; pool.client(name) in each thread",
@@ -155,8 +160,10 @@ class RefreshSessionApproach:
         self._session_class = RefreshableSession
         self.kwargs: dict[str, Any] = {
             "method": "sts",
-            "assume_role_kwargs": {"RoleArn": role_arn or DUMMY_ROLE_ARN,
-                                   "RoleSessionName": "sessionpool-bench"},
+            "assume_role_kwargs": {
+                "RoleArn": role_arn or DUMMY_ROLE_ARN,
+                "RoleSessionName": "sessionpool-bench",
+            },
         }
         if profile:
             self.kwargs["profile_name"] = profile  # the source credentials for AssumeRole

@@ -51,8 +51,9 @@ def measure_rows(stmts: dict[str, str], env: dict[str, object]) -> dict[str, flo
     return {name: t * 1e9 for name, t in best.items()}
 
 
-def main(extra: dict[str, str] | None = None, extra_env: dict[str, object] | None = None
-         ) -> dict[str, float]:
+def main(
+    extra: dict[str, str] | None = None, extra_env: dict[str, object] | None = None
+) -> dict[str, float]:
     """Time the rows (plus ``extra`` statements, round-robin with them); print and return them.
 
     Parameters:

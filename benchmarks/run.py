@@ -83,16 +83,18 @@ class Runner:
 
         self._closed_sock, self.closed_url = closed_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update({
-            "AWS_ACCESS_KEY_ID": DUMMY_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET,
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_CONFIG_FILE": str(root / "config"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(root / "credentials"),
-            "AWS_ENDPOINT_URL": self.closed_url,  # nothing may be called outside figures d, e
-            "PYTHONDONTWRITEBYTECODE": "1",
-        })
+        env.update(
+            {
+                "AWS_ACCESS_KEY_ID": DUMMY_KEY_ID,
+                "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET,
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_CONFIG_FILE": str(root / "config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(root / "credentials"),
+                "AWS_ENDPOINT_URL": self.closed_url,  # nothing may be called outside figures d, e
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
         env.pop("BENCH_PROFILE", None)
         env.pop("BENCH_ROLE_ARN", None)
         self.env = env
@@ -101,8 +103,13 @@ class Runner:
         self._closed_sock.close()
         self.tmp.cleanup()
 
-    def once(self, figure: str, name: str, arg: str | None = None,
-             env: dict[str, str | None] | None = None) -> dict[str, Any]:
+    def once(
+        self,
+        figure: str,
+        name: str,
+        arg: str | None = None,
+        env: dict[str, str | None] | None = None,
+    ) -> dict[str, Any]:
         if name in self.unavailable:
             raise Failed(self.unavailable[name])
         cmd = [sys.executable, str(HERE / "run.py"), "--one", figure, name]
@@ -114,12 +121,14 @@ class Runner:
         try:
             merged = {**self.env, **(env or {})}
             merged = {k: v for k, v in merged.items() if v is not None}  # None: unset it
-            proc = subprocess.run(cmd, env=merged, capture_output=True,
-                                  text=True, timeout=TIMEOUT)
+            proc = subprocess.run(cmd, env=merged, capture_output=True, text=True, timeout=TIMEOUT)
         except subprocess.TimeoutExpired as exc:
             raise Failed(f"timed out after {TIMEOUT}s") from exc
-        print(f"  {time.monotonic() - t0:6.1f} s  {figure} {name} {arg or ''}".rstrip(),
-              file=sys.stderr, flush=True)
+        print(
+            f"  {time.monotonic() - t0:6.1f} s  {figure} {name} {arg or ''}".rstrip(),
+            file=sys.stderr,
+            flush=True,
+        )
         lines = proc.stdout.strip().splitlines()
         if proc.returncode != 0 or not lines:
             tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -130,9 +139,14 @@ class Runner:
             raise Failed(result["unavailable"])
         return result
 
-    def median(self, figure: str, name: str, arg: str | None = None,
-               env: dict[str, str | None] | None = None,
-               repeats: int | None = None) -> dict[str, Any] | None:
+    def median(
+        self,
+        figure: str,
+        name: str,
+        arg: str | None = None,
+        env: dict[str, str | None] | None = None,
+        repeats: int | None = None,
+    ) -> dict[str, Any] | None:
         """Median of each numeric field over fresh-process repeats; None (reason kept) if failed."""
         runs = []
         for _ in range(repeats or self.repeats):
@@ -141,8 +155,11 @@ class Runner:
             except Failed as exc:
                 self.errors[(figure, name)] = str(exc)
                 return None
-        out = {k: statistics.median(r[k] for r in runs) for k, v in runs[0].items()
-               if isinstance(v, (int, float))}
+        out = {
+            k: statistics.median(r[k] for r in runs)
+            for k, v in runs[0].items()
+            if isinstance(v, (int, float))
+        }
         out["runs"] = runs
         return out
 
@@ -171,9 +188,17 @@ def header(args: argparse.Namespace, repeats: int) -> list[str]:
         except importlib.metadata.PackageNotFoundError:
             return "not installed"
 
-    libs = ", ".join(f"{d} {version(d)}" for d in (
-        "sessionpool", "boto3", "botocore", "boto-session-manager", "boto3-refresh-session",
-        "moto"))
+    libs = ", ".join(
+        f"{d} {version(d)}"
+        for d in (
+            "sessionpool",
+            "boto3",
+            "botocore",
+            "boto-session-manager",
+            "boto3-refresh-session",
+            "moto",
+        )
+    )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return [
         f"sessionpool benchmarks, {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, "
@@ -193,13 +218,17 @@ def header(args: argparse.Namespace, repeats: int) -> list[str]:
 
 
 def figure_cold(runner: Runner, out: list[str], notes: list[str]) -> None:
-    out += ["", "(a) A new thread in a warm process: cold cost of its s3 (with its session), "
-            "dynamodb and sqs clients",
-            f"{'approach':22} {'s3 ms':>7} {'ddb ms':>7} {'sqs ms':>7} {'total ms':>9} {'x doc':>6}"
-            f" {'MiB':>6} {'x doc':>6}"]
+    out += [
+        "",
+        "(a) A new thread in a warm process: cold cost of its s3 (with its session), "
+        "dynamodb and sqs clients",
+        f"{'approach':22} {'s3 ms':>7} {'ddb ms':>7} {'sqs ms':>7} {'total ms':>9} {'x doc':>6}"
+        f" {'MiB':>6} {'x doc':>6}",
+    ]
     res = {name: runner.median("cold", name) for name in APPROACHES}
-    notes.append(f"(a): median of 3 new threads per process, median over {runner.repeats} "
-                 "process(es)")
+    notes.append(
+        f"(a): median of 3 new threads per process, median over {runner.repeats} process(es)"
+    )
     base = res.get(BASELINE)
     for name in APPROACHES:
         r = res[name]
@@ -209,21 +238,36 @@ def figure_cold(runner: Runner, out: list[str], notes: list[str]) -> None:
         out.append(
             f"{name:22} {r['s3_s'] * 1e3:7.1f} {r['dynamodb_s'] * 1e3:7.1f} {r['sqs_s'] * 1e3:7.1f}"
             f" {r['total_s'] * 1e3:9.1f} {ratio(base and base['total_s'], r['total_s']):>6}"
-            f" {r['total_b'] / MiB:6.2f} {ratio(base and base['total_b'], r['total_b']):>6}")
+            f" {r['total_b'] / MiB:6.2f} {ratio(base and base['total_b'], r['total_b']):>6}"
+        )
 
 
-def figure_startup(runner: Runner, threads: list[int], out: list[str], notes: list[str],
-                   cold: bool, approaches: tuple[str, ...] = APPROACHES,
-                   single_above: int | None = None) -> dict[int, dict[str, Any]]:
+def figure_startup(
+    runner: Runner,
+    threads: list[int],
+    out: list[str],
+    notes: list[str],
+    cold: bool,
+    approaches: tuple[str, ...] = APPROACHES,
+    single_above: int | None = None,
+) -> dict[int, dict[str, Any]]:
     figure = "startup-cold" if cold else "startup"
     if cold:
-        out += ["", "(b') Startup in a cold process (nothing made before the burst): "
-                f"{threads[0]} threads x (s3, dynamodb, sqs)"]
+        out += [
+            "",
+            "(b') Startup in a cold process (nothing made before the burst): "
+            f"{threads[0]} threads x (s3, dynamodb, sqs)",
+        ]
     else:
-        out += ["", "(b) Startup: N Barrier-started threads, each making s3 + dynamodb + sqs "
-                "clients (warm process;", "    RSS growth read while every thread is still alive)"]
-    out.append(f"{'threads':>7}  {'approach':22} {'wall s':>8} {'x doc':>7} {'RSS MiB':>9} "
-               f"{'x doc':>7}")
+        out += [
+            "",
+            "(b) Startup: N Barrier-started threads, each making s3 + dynamodb + sqs "
+            "clients (warm process;",
+            "    RSS growth read while every thread is still alive)",
+        ]
+    out.append(
+        f"{'threads':>7}  {'approach':22} {'wall s':>8} {'x doc':>7} {'RSS MiB':>9} {'x doc':>7}"
+    )
     table: dict[int, dict[str, Any]] = {}
     for n in threads:
         repeats = 1 if single_above is not None and n > single_above else None
@@ -241,7 +285,8 @@ def figure_startup(runner: Runner, threads: list[int], out: list[str], notes: li
             out.append(
                 f"{n:>7}  {name:22} {r['wall_s']:8.3f}"
                 f" {ratio(base and base['wall_s'], r['wall_s']):>7}"
-                f" {r['rss_b'] / MiB:9.1f} {ratio(base and base['rss_b'], r['rss_b']):>7}")
+                f" {r['rss_b'] / MiB:9.1f} {ratio(base and base['rss_b'], r['rss_b']):>7}"
+            )
     return table
 
 
@@ -254,8 +299,11 @@ HOT_ROWS = {
 
 
 def figure_hotpath(runner: Runner, out: list[str], notes: list[str]) -> dict[str, float] | None:
-    out += ["", "(c) Hot path on a warm thread (ns per call; benchmarks/bench_hotpath.py, best of "
-            "its repeats, median over processes)"]
+    out += [
+        "",
+        "(c) Hot path on a warm thread (ns per call; benchmarks/bench_hotpath.py, best of "
+        "its repeats, median over processes)",
+    ]
     res = runner.median("hotpath", ",".join(APPROACHES))
     if res is None:
         out.append(f"  n/a: {runner.why('hotpath', ','.join(APPROACHES))}")
@@ -283,9 +331,13 @@ def figure_hotpath(runner: Runner, out: list[str], notes: list[str]) -> dict[str
 
 
 def figure_sts(runner: Runner, counts: list[int], out: list[str], notes: list[str]) -> None:
-    out += ["", "(d) STS AssumeRole calls: N Barrier-started threads on an assume-role profile, "
-            "each making an sqs", "    client and calling ListQueues (moto server on 127.0.0.1; "
-            "requests counted by a WSGI middleware)"]
+    out += [
+        "",
+        "(d) STS AssumeRole calls: N Barrier-started threads on an assume-role profile, "
+        "each making an sqs",
+        "    client and calling ListQueues (moto server on 127.0.0.1; "
+        "requests counted by a WSGI middleware)",
+    ]
     try:
         from _servers import MotoSTS
 
@@ -297,17 +349,24 @@ def figure_sts(runner: Runner, counts: list[int], out: list[str], notes: list[st
     out.append(f"{'approach':22} {'AssumeRole calls at N threads':>{9 * len(counts)}}")
     out.append(f"{'':22}{cols}")
     env: dict[str, str | None] = {
-           "AWS_ENDPOINT_URL": server.url, "AWS_CONFIG_FILE": str(runner.root / "sts-config"),
-           "AWS_SHARED_CREDENTIALS_FILE": str(runner.root / "sts-credentials"),
-           "BENCH_PROFILE": "role"}
+        "AWS_ENDPOINT_URL": server.url,
+        "AWS_CONFIG_FILE": str(runner.root / "sts-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(runner.root / "sts-credentials"),
+        "BENCH_PROFILE": "role",
+    }
     brs_env = {**env, "BENCH_PROFILE": "dev", "BENCH_ROLE_ARN": ROLE_ARN}
     try:
         for name in APPROACHES:
             cells = []
             for n in counts:
                 server.reset()
-                r = runner.median("sts", name, str(n),
-                                  brs_env if name == "boto3-refresh-session" else env, repeats=1)
+                r = runner.median(
+                    "sts",
+                    name,
+                    str(n),
+                    brs_env if name == "boto3-refresh-session" else env,
+                    repeats=1,
+                )
                 if r is None:
                     cells.append(na(runner, "sts", name, notes))
                     break
@@ -318,25 +377,35 @@ def figure_sts(runner: Runner, counts: list[int], out: list[str], notes: list[st
             out.append(f"{name:22}" + "".join(f" {c:>8}" for c in cells))
     finally:
         server.stop()
-    notes.append("sts: boto3-refresh-session assumes the role itself (RoleArn argument, source "
-                 "profile 'dev'); the others use profile 'role' (role_arn + source_profile)")
+    notes.append(
+        "sts: boto3-refresh-session assumes the role itself (RoleArn argument, source "
+        "profile 'dev'); the others use profile 'role' (role_arn + source_profile)"
+    )
 
 
-def figure_imds(runner: Runner, n: int, out: list[str], notes: list[str],
-                throttled: bool = True) -> None:
+def figure_imds(
+    runner: Runner, n: int, out: list[str], notes: list[str], throttled: bool = True
+) -> None:
     from _servers import FakeIMDS
 
-    out += ["", f"(e) Instance metadata (fake IMDSv2 on 127.0.0.1): {n} Barrier-started threads "
-            "each make an sqs client", "    from the default chain; requests counted by the "
-            "server." + (" Throttled: the fake answers 429 above 20 requests/s."
-                         if throttled else "")]
+    out += [
+        "",
+        f"(e) Instance metadata (fake IMDSv2 on 127.0.0.1): {n} Barrier-started threads "
+        "each make an sqs client",
+        "    from the default chain; requests counted by the "
+        "server." + (" Throttled: the fake answers 429 above 20 requests/s." if throttled else ""),
+    ]
     columns = f"{'':22} {'requests':>9} {'token':>6} {'creds':>6} {'no creds':>9}"
     if throttled:
         columns += f"   {'throttled: requests':>19} {'429s':>5} {'no creds':>9}"
     out.append(columns)
     imds = FakeIMDS()
-    env = {"AWS_EC2_METADATA_DISABLED": "false", "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url,
-           "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}
+    env = {
+        "AWS_EC2_METADATA_DISABLED": "false",
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url,
+        "AWS_ACCESS_KEY_ID": None,
+        "AWS_SECRET_ACCESS_KEY": None,
+    }
     try:
         for name in APPROACHES:
             row = []
@@ -347,8 +416,15 @@ def figure_imds(runner: Runner, n: int, out: list[str], notes: list[str],
                     row = None
                     break
                 c = imds.snapshot()
-                row.append((c["requests"], c.get("token", 0), c.get("credentials", 0),
-                            c.get("throttled", 0), int(r["without_credentials"])))
+                row.append(
+                    (
+                        c["requests"],
+                        c.get("token", 0),
+                        c.get("credentials", 0),
+                        c.get("throttled", 0),
+                        int(r["without_credentials"]),
+                    )
+                )
             if row is None:
                 out.append(f"{name:22} {na(runner, 'imds', name, notes)}")
                 continue
@@ -368,23 +444,31 @@ def targets(startup: dict[int, dict[str, Any]], hot: dict[str, float] | None) ->
     sp, doc = (row or {}).get("sessionpool"), (row or {}).get(BASELINE)
     if sp and doc:
         w, m = doc["wall_s"] / sp["wall_s"], doc["rss_b"] / max(sp["rss_b"], 1)
-        out.append(f"  startup 32 threads, wall: documented {doc['wall_s']:.3f} s / sessionpool "
-                   f"{sp['wall_s']:.3f} s = {w:.2f}x (target >= 10x): "
-                   f"{'HELD' if w >= 10 else 'NOT HELD'}")
-        out.append(f"  startup 32 threads, RSS growth: documented {doc['rss_b'] / MiB:.1f} MiB / "
-                   f"sessionpool {sp['rss_b'] / MiB:.1f} MiB = {m:.2f}x (target >= 15x): "
-                   f"{'HELD' if m >= 15 else 'NOT HELD'}")
+        out.append(
+            f"  startup 32 threads, wall: documented {doc['wall_s']:.3f} s / sessionpool "
+            f"{sp['wall_s']:.3f} s = {w:.2f}x (target >= 10x): "
+            f"{'HELD' if w >= 10 else 'NOT HELD'}"
+        )
+        out.append(
+            f"  startup 32 threads, RSS growth: documented {doc['rss_b'] / MiB:.1f} MiB / "
+            f"sessionpool {sp['rss_b'] / MiB:.1f} MiB = {m:.2f}x (target >= 15x): "
+            f"{'HELD' if m >= 15 else 'NOT HELD'}"
+        )
     else:
         out.append("  startup 32 threads: not measured in this run (32 not in --threads, or n/a)")
     if hot:
         pool_ns, bare_fn = hot["pool.client('s3')"], hot["bare local dict, function"]
         bare_inline = hot["bare local dict, inline"]
         r = pool_ns / bare_fn
-        out.append(f"  hot path: pool.client('s3') {pool_ns:.1f} ns / bare threading.local lookup "
-                   f"through a function {bare_fn:.1f} ns = {r:.2f}x (target <= 2x): "
-                   f"{'HELD' if r <= 2 else 'NOT HELD'}")
-        out.append(f"            (against the lookup written inline, {bare_inline:.1f} ns: "
-                   f"{pool_ns / bare_inline:.2f}x)")
+        out.append(
+            f"  hot path: pool.client('s3') {pool_ns:.1f} ns / bare threading.local lookup "
+            f"through a function {bare_fn:.1f} ns = {r:.2f}x (target <= 2x): "
+            f"{'HELD' if r <= 2 else 'NOT HELD'}"
+        )
+        out.append(
+            f"            (against the lookup written inline, {bare_inline:.1f} ns: "
+            f"{pool_ns / bare_inline:.2f}x)"
+        )
     else:
         out.append("  hot path: not measured")
     return out
@@ -395,8 +479,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="shorter run")
     parser.add_argument("--threads", help="startup thread counts, e.g. 1,8,32,64")
     parser.add_argument("--repeats", type=int, help="fresh-process repeats per figure")
-    parser.add_argument("--figures", default="abcde",
-                        help="which figures to run, e.g. 'bc' (default: abcde, all)")
+    parser.add_argument(
+        "--figures", default="abcde", help="which figures to run, e.g. 'bc' (default: abcde, all)"
+    )
     parser.add_argument("--one", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -411,8 +496,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
 
-    threads = ([int(x) for x in args.threads.split(",")] if args.threads
-               else [1, 32] if args.quick else [1, 8, 32, 64])
+    threads = (
+        [int(x) for x in args.threads.split(",")]
+        if args.threads
+        else [1, 32]
+        if args.quick
+        else [1, 8, 32, 64]
+    )
     repeats = args.repeats or (1 if args.quick else 3)
     started = time.monotonic()
     runner = Runner(repeats, args.quick)
@@ -426,12 +516,20 @@ def main(argv: list[str] | None = None) -> int:
         if "a" in figures:
             figure_cold(runner, out, notes)
         if "b" in figures:
-            startup = figure_startup(runner, threads, out, notes, cold=False,
-                                     single_above=None if args.threads else 32)
+            startup = figure_startup(
+                runner, threads, out, notes, cold=False, single_above=None if args.threads else 32
+            )
             if not args.quick:
                 cold_n = 32 if 32 in threads else threads[-1]
-                figure_startup(runner, [cold_n], out, notes, cold=True,
-                               approaches=("sessionpool", BASELINE), single_above=0)
+                figure_startup(
+                    runner,
+                    [cold_n],
+                    out,
+                    notes,
+                    cold=True,
+                    approaches=("sessionpool", BASELINE),
+                    single_above=0,
+                )
         if "c" in figures:
             hot = figure_hotpath(runner, out, notes)
         if "d" in figures:
@@ -441,8 +539,10 @@ def main(argv: list[str] | None = None) -> int:
         out += targets(startup, hot)
         out += ["", "Notes:", *(f"  {n}" for n in dict.fromkeys(notes))] if notes else []
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        out += ["", f"total run time {time.monotonic() - started:.0f} s; load average at end: "
-                f"{load}"]
+        out += [
+            "",
+            f"total run time {time.monotonic() - started:.0f} s; load average at end: {load}",
+        ]
     finally:
         runner.close()
     print("\n".join(out))

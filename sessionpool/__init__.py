@@ -17,6 +17,7 @@ from ._errors import (
 from ._keys import SessionKey
 from ._pool import SessionPool
 from ._session import PooledSession
+from ._version import __version__
 
 __all__ = [
     "ConflictingArgumentError",
@@ -26,11 +27,10 @@ __all__ = [
     "SessionKey",
     "SessionPool",
     "SessionPoolError",
+    "__version__",
     "client",
     "default_pool",
     "resource",
     "session",
     "set_default_pool",
 ]
-
-__version__ = "0.1.0"

@@ -54,17 +54,17 @@ class SharedCredentials(Credentials):
     def __init__(self, inner: Any, resolve: Callable[[], Any], renewable: bool) -> None:
         # Deliberately not calling Credentials.__init__: every field is delegated.
         self._inner = inner
-        self._resolve = resolve
+        self._resolver = resolve
         self._renewable = renewable
         self._stale = False
-        self._lock = threading.Lock()
+        self._renew_lock = threading.Lock()
         self.renewals = 0
 
     def _current(self) -> Any:
         if self._stale:
-            with self._lock:
+            with self._renew_lock:
                 if self._stale:  # the first reader renews; the others find it done
-                    fresh = self._resolve()
+                    fresh = self._resolver()
                     if fresh is None:
                         raise NoCredentialsError()
                     self._inner = fresh

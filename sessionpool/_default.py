@@ -7,13 +7,13 @@ out is per thread anyway.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from ._keys import mask_secrets
+from . import _fork
 from ._pool import SessionPool
+from ._secrets import mask_secrets
 from ._session import PooledSession
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["client", "default_pool", "resource", "session", "set_default_pool"]
 
 _default: SessionPool | None = None
-_default_lock = threading.Lock()
+_default_lock = _fork.Lock()
 
 
 def default_pool() -> SessionPool:

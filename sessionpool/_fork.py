@@ -20,7 +20,7 @@ import threading
 import weakref
 from typing import Protocol
 
-__all__ = ["ForkAware", "register"]
+__all__ = ["ForkAware", "Lock", "register"]
 
 
 class ForkAware(Protocol):
@@ -44,6 +44,40 @@ def _reset_after_fork_in_child() -> None:
     _live_lock = threading.Lock()
     for obj in list(_live):
         obj._after_fork_in_child()
+
+
+class Lock:
+    """A lock (or, with ``reentrant=True``, an RLock) that a forked child replaces with a new one.
+
+    For module-level locks: another thread may hold one at the moment of a fork, and that thread
+    does not exist in the child, so the child would wait for it forever (HAZARDS F7). Nothing in
+    sessionpool forks while holding one of these.
+    """
+
+    __slots__ = ("__weakref__", "_lock", "_reentrant")
+
+    def __init__(self, reentrant: bool = False) -> None:
+        self._reentrant = reentrant
+        self._lock: threading.Lock | threading.RLock = self._new()
+        register(self)
+
+    def _new(self) -> threading.Lock | threading.RLock:
+        return threading.RLock() if self._reentrant else threading.Lock()
+
+    def __enter__(self) -> bool:
+        return self._lock.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = self._new()
 
 
 if hasattr(os, "register_at_fork"):  # absent on Windows, where there is no fork

@@ -5,9 +5,9 @@ A :class:`SessionKey` is (profile, region, explicit credentials), built by one n
 ``region_name`` -> ``region``), layers call arguments over defaults, and refuses bad values with one
 clear error, so nothing downstream has to wonder.
 
-A key never shows a secret: explicit credentials travel in a :class:`StaticKeys` holder whose repr
-is masked and which takes no part in equality; the key compares by a keyed blake2b fingerprint of
-(key id, secret, token), salted per process, so two keys that differ only in the secret differ.
+A key never shows a secret: explicit credentials travel in a :class:`~._secrets.StaticKeys`
+holder whose repr is masked and which takes no part in equality; the key compares by a keyed
+fingerprint of (key id, secret, token), so two keys that differ only in the secret differ.
 
 :func:`client_cache_key` does the same for clients: every argument that changes the client
 (region, endpoint, API version, SSL, verify, ``Config`` by value, credential overrides by
@@ -16,104 +16,19 @@ fingerprint) goes into one hashable tuple.
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._botocore import config_options
 from ._errors import ConflictingArgumentError, InvalidArgumentError
+from ._secrets import SECRET_FIELDS, SECRET_NAMES, StaticKeys, fingerprint
 
-__all__ = [
-    "KEY_ARGUMENTS",
-    "SECRET_NAMES",
-    "SecretStr",
-    "SessionKey",
-    "StaticKeys",
-    "client_cache_key",
-    "fingerprint",
-    "mask_secrets",
-]
-
-# A fresh salt per process: fingerprints are only ever compared within one process (keys are
-# rebuilt from configuration on the other side of a pickle), and a salted digest of a secret
-# is useless to anyone who reads it in a log.
-_SALT = os.urandom(16)
+__all__ = ["KEY_ARGUMENTS", "SessionKey", "client_cache_key"]
 
 # Our spelling -> boto3's spelling, for the fields that have two.
 _SYNONYMS = {"profile": "profile_name", "region": "region_name"}
-_SECRET_FIELDS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token")
-KEY_ARGUMENTS = frozenset({"profile", "profile_name", "region", "region_name", *_SECRET_FIELDS})
-
-
-class SecretStr(str):
-    """A secret key or session token: a ``str`` in every way but ``repr``, which is masked.
-
-    Secret arguments are wrapped as soon as they enter sessionpool, so no frame's locals (as
-    printed by ``traceback``'s ``capture_locals``, error trackers or ``pytest --showlocals``),
-    no container's repr, and no botocore ``ReadOnlyCredentials`` repr downstream can show one.
-    """
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "'***'"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (SecretStr, (str.__str__(self),))
-
-
-SECRET_NAMES = frozenset({"aws_secret_access_key", "aws_session_token"})
-# Where boto3's client() and resource() take the secrets positionally (after service_name).
-_SECRET_POSITIONS = (6, 7)
-
-
-def _mask(value: Any) -> Any:
-    return SecretStr(value) if type(value) is str else value
-
-
-def mask_secrets(
-    kwargs: Mapping[str, Any], args: tuple[Any, ...] = ()
-) -> tuple[dict[str, Any], tuple[Any, ...]]:
-    """Copies of ``kwargs`` (and boto3-ordered ``args``) with secrets wrapped in SecretStr.
-
-    Parameters:
-        kwargs: keyword arguments, any of which may be a secret key or session token.
-        args: positional arguments after ``service_name``, in boto3's client() order.
-    """
-    masked = {k: _mask(v) if k in SECRET_NAMES else v for k, v in kwargs.items()}
-    if any(i < len(args) for i in _SECRET_POSITIONS):
-        args = tuple(_mask(v) if i in _SECRET_POSITIONS else v for i, v in enumerate(args))
-    return masked, args
-
-
-def fingerprint(*parts: str | None) -> str:
-    """A keyed, salted digest of ``parts``: equal inputs give equal output in this process only."""
-    digest = hashlib.blake2b(key=_SALT, digest_size=12)
-    for part in parts:
-        digest.update(b"\x00" if part is None else b"\x01" + part.encode("utf-8") + b"\x00")
-    return digest.hexdigest()
-
-
-class StaticKeys:
-    """Explicit credentials, held for building sessions and never shown."""
-
-    __slots__ = ("access_key_id", "secret_access_key", "session_token")
-
-    def __init__(
-        self, access_key_id: str, secret_access_key: str, session_token: str | None
-    ) -> None:
-        self.access_key_id = access_key_id
-        self.secret_access_key = secret_access_key
-        self.session_token = session_token
-
-    def __repr__(self) -> str:
-        # Key ids are not secret by AWS's rules, but they are an identity: show only the tail.
-        return f"<StaticKeys access_key_id='…{self.access_key_id[-4:]}' secret=*** >"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled only when the user configured explicit keys (documented in the README).
-        return (StaticKeys, (self.access_key_id, self.secret_access_key, self.session_token))
+KEY_ARGUMENTS = frozenset({"profile", "profile_name", "region", "region_name", *SECRET_FIELDS})
 
 
 def _check_text(name: str, value: object) -> str | None:
@@ -146,7 +61,7 @@ def _fold(kwargs: Mapping[str, object]) -> dict[str, object]:
                 f"pass only one of them."
             )
         folded[ours] = a if a is not None else b
-    for name in _SECRET_FIELDS:
+    for name in SECRET_FIELDS:
         folded[name] = kwargs.get(name)
     return folded
 
@@ -238,7 +153,6 @@ _CLIENT_TYPES: dict[str, tuple[type, ...]] = {
     "aws_session_token": (str,),
     "aws_account_id": (str,),
 }
-_SECRET_ARGUMENTS = frozenset({"aws_secret_access_key", "aws_session_token"})
 
 
 def _check_client_argument(name: str, value: object) -> None:
@@ -250,7 +164,7 @@ def _check_client_argument(name: str, value: object) -> None:
             )
         return
     # Name the type, never the value, for the arguments that carry secrets.
-    shown = type(value).__name__ if name in _SECRET_ARGUMENTS else repr(value)
+    shown = type(value).__name__ if name in SECRET_NAMES else repr(value)
     expected = " or ".join(t.__name__ for t in types)
     raise InvalidArgumentError(f"{name} must be {expected} or None, not {shown}.")
 
@@ -268,8 +182,8 @@ def _freeze(value: object) -> object:
 
 
 def _freeze_config(config: object) -> object:
-    options = getattr(config, "_user_provided_options", None)
-    if not isinstance(options, dict):
+    options = config_options(config)
+    if options is None:
         raise InvalidArgumentError(
             f"config must be a botocore.config.Config, not {type(config).__name__}; "
             f"build one with botocore.config.Config(...)."
@@ -312,12 +226,12 @@ def client_cache_key(
             continue
         if name == "region_name" and value == session_region:
             continue
-        if name in _SECRET_FIELDS:
+        if name in SECRET_FIELDS:
             continue  # folded into one fingerprint below
         if name == "config":
             parts.append(_freeze_config(value))
             continue
         parts.append((name, value))
-    if any(bound.get(name) is not None for name in _SECRET_FIELDS):
-        parts.append(("credentials", fingerprint(*(bound.get(n) for n in _SECRET_FIELDS))))
+    if any(bound.get(name) is not None for name in SECRET_FIELDS):
+        parts.append(("credentials", fingerprint(*(bound.get(n) for n in SECRET_FIELDS))))
     return tuple(parts)

@@ -35,14 +35,14 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from botocore.credentials import Credentials
 from botocore.exceptions import UnknownServiceError
 
-from . import _expiry, _fork, _loader
+from . import _botocore, _expiry, _fork, _received
 from ._bounds import KeyBounds
 from ._credentials import CredentialCells
 from ._errors import InvalidArgumentError, PoolClosedError
-from ._factory import new_core_session
-from ._keys import KEY_ARGUMENTS, SECRET_NAMES, SessionKey, mask_secrets
+from ._keys import KEY_ARGUMENTS, SessionKey
+from ._secrets import SECRET_NAMES, mask_secrets
 from ._session import PooledSession, _check_service, close_clients
-from ._slots import Counters, Scope, ThreadSlot, usage
+from ._thread_slots import Counters, Scope, ThreadSlot, usage
 
 if TYPE_CHECKING:  # typed clients when boto3-stubs (or types-boto3) are installed
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -113,8 +113,8 @@ class SessionPool:
         self._id = next(_pool_ids)
         # Names this pool across pickles: every task that carries it into a worker process
         # finds the same pool there (see _rebuild), so sessions and credentials are reused.
-        self._token = uuid.uuid4().hex
-        _pools[self._token] = self
+        self._pickle_token = uuid.uuid4().hex
+        _received.register(self._pickle_token, self)
         scope: contextvars.ContextVar[Scope | None] = contextvars.ContextVar(
             f"sessionpool-{self._id}-scope", default=None
         )
@@ -288,7 +288,7 @@ class SessionPool:
         return slot
 
     def _new_session(self, key: SessionKey) -> PooledSession:
-        core = new_core_session(key.profile)
+        core = _botocore.new_core_session(key.profile)
 
         def resolve() -> Any:
             if key.static_keys is not None:
@@ -298,15 +298,14 @@ class SessionPool:
                 )
             # A botocore session of its own, so that renewing later walks the chain afresh.
             # Raises ProfileNotFound for an unknown profile, naming it.
-            return new_core_session(key.profile).get_credentials()
+            return _botocore.new_core_session(key.profile).get_credentials()
 
         credentials = self._credentials.get(key, resolve, renewable=key.static_keys is None)
         session = PooledSession(
             key, core, self._counters, profile_name=key.profile, region_name=key.region
         )
-        # botocore.session.Session.get_credentials() returns this attribute once it is set;
-        # handing every thread the same object is what makes resolution happen once per key.
-        core._credentials = credentials
+        # Handing every thread the same object is what makes resolution happen once per key.
+        _botocore.set_credentials(core, credentials)
         if credentials is not None:
             # Clients copy the session's event handlers when they are created, so this covers
             # every client of the session.
@@ -341,14 +340,14 @@ class SessionPool:
         for profile in keys:
             session: Any = self.get_session(**({} if profile is None else {"profile": profile}))
             sessions += 1
-            loader = session._session.get_component("data_loader")
+            loader = _botocore.core_session(session).get_component("data_loader")
             known = set(loader.list_available_services("service-2"))
             for name in names:
                 if name not in known:
                     raise UnknownServiceError(
                         service_name=name, known_service_names=", ".join(sorted(known))
                     )
-            _loader.warm(loader, names)
+            _botocore.warm_loader(loader, names)
             for name in names:
                 # Builds (and caches) this thread's client: service model, endpoint rules.
                 session.client(name)
@@ -423,6 +422,11 @@ class SessionPool:
         close_clients(clients)
         log.debug("pool closed: %d client(s) closed", len(clients))
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._closed
+
     def __enter__(self) -> SessionPool:
         return self
 
@@ -481,39 +485,18 @@ class SessionPool:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A pool travels as its configuration, never its sessions or clients (HAZARDS X2).
-        return (_rebuild, (self._token, self._config))
-
-
-# token -> pool, for the pools this process made (weakly: they belong to their owners) and for
-# the pools it received by unpickling (strongly: a Dask or executor task drops its arguments when
-# it ends, and the next task carrying the same pool must find the same sessions and credentials).
-_pools: weakref.WeakValueDictionary[str, SessionPool] = weakref.WeakValueDictionary()
-_received: dict[str, SessionPool] = {}
-_received_lock = threading.Lock()
+        return (_rebuild, (self._pickle_token, self._config))
 
 
 def _rebuild(token: str, config: dict[str, Any]) -> SessionPool:
     """Unpickle a pool: the one this process already has under ``token``, or a new one."""
-    pool = _pools.get(token)
-    if pool is not None and not pool._closed:
-        return pool
-    with _received_lock:
-        pool = _received.get(token)
-        if pool is None or pool._closed:
-            pool = SessionPool(**config)
-            pool._token = token
-            _pools[token] = pool
-            _received[token] = pool
+
+    def make() -> SessionPool:
+        pool = SessionPool(**config)
+        pool._pickle_token = token
         return pool
 
-
-def _reset_received_lock_after_fork() -> None:
-    global _received_lock
-    _received_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_received_lock_after_fork)
+    return _received.find_or_make(token, make)
 
 
 def _split(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import boto3.session
 
 from ._errors import InvalidArgumentError
-from ._keys import SECRET_NAMES, SessionKey, client_cache_key, mask_secrets
+from ._keys import SessionKey, client_cache_key
+from ._secrets import SECRET_NAMES, mask_secrets
 
 __all__ = ["MEMO_LIMIT", "PooledSession", "close_clients"]
 

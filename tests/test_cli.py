@@ -152,7 +152,8 @@ def test_no_command_prints_usage_and_exits_2(capsys: Any) -> None:
 def test_the_cli_imports_neither_moto_nor_rich() -> None:
     code = (
         "import sys\n"
-        "import sessionpool.__main__, sessionpool._cli, sessionpool._demo, sessionpool._inspect\n"
+        "import sessionpool.__main__, sessionpool.cli, sessionpool.cli.demo\n"
+        "import sessionpool.cli._inspect\n"
         "loaded = sorted(m for m in ('moto', 'rich') if m in sys.modules)\n"
         "assert not loaded, loaded\n"
     )

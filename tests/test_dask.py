@@ -40,14 +40,17 @@ def pool_stats(pool: SessionPool) -> dict[str, int]:
 @pytest.fixture
 def cluster(aws_env: Any) -> Any:
     # Workers are new processes; they inherit this test's isolated AWS environment.
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=4,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=40,
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=4,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=40,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         yield client
 
 

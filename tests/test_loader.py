@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from sessionpool import PooledSession, SessionPool
-from sessionpool._loader import SharedLoader
+from sessionpool._botocore.loader import SharedLoader
 
 from ._threads import run_together
 

@@ -123,13 +123,13 @@ def run_stress(pool: SessionPool, home: Path, runs: Path, release: Path) -> Stre
 
     # -- the refresher: inside a slow renewal, holding the key's shared-credentials lock ------
     entered = threading.Event()
-    resolve = slow._resolve
+    resolve = slow._resolver
 
     def entering_resolve() -> Any:
         entered.set()
         return resolve()
 
-    slow._resolve = entering_resolve
+    slow._resolver = entering_resolve
     (release.parent / (release.name + ".armed")).touch()
     assert slow.expire()
 

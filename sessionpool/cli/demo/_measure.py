@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Any
 
-from ._demo_plan import describe
+from ._plan import describe
 
 __all__ = ["Tally", "boto3_pattern", "growth", "rss"]
 

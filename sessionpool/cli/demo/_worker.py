@@ -22,9 +22,9 @@ import time
 import uuid
 from typing import Any
 
-from ._demo_measure import Tally, boto3_pattern, growth, rss
-from ._demo_plan import NAME_PREFIX, REPORT_EVERY, SERVICES, Plan, Target, describe, install
-from ._pool import SessionPool
+from ... import SessionPool
+from ._measure import Tally, boto3_pattern, growth, rss
+from ._plan import NAME_PREFIX, REPORT_EVERY, SERVICES, Plan, Target, describe, install
 
 __all__ = ["run_worker"]
 

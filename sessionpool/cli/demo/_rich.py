@@ -1,7 +1,7 @@
 """The demo's output with rich: one progress bar per worker process, and tables.
 
 :func:`make_ui` picks it unless ``--plain`` was given or rich is missing, in which case it falls
-back to :class:`~._demo_report.PlainUI`. rich is imported there, when the demo runs, never when
+back to :class:`~._report.PlainUI`. rich is imported there, when the demo runs, never when
 this module is imported.
 """
 
@@ -12,9 +12,9 @@ import sys
 import time
 from typing import Any
 
-from ._cli import DEMO_EXTRA
-from ._demo_plan import Target
-from ._demo_report import PlainUI, Progress, tables, verdict
+from .._output import DEMO_EXTRA
+from ._plan import Target
+from ._report import PlainUI, Progress, tables, verdict
 
 __all__ = ["RichUI", "make_ui"]
 

@@ -28,7 +28,7 @@ import boto3
 from botocore.exceptions import DataNotFoundError
 from botocore.loaders import Loader
 
-from . import _fork
+from .. import _fork
 
 __all__ = ["SharedLoader", "loader_for", "warm"]
 
@@ -85,7 +85,7 @@ class SharedLoader(Loader):
 
 # data path string (or None) -> loader. Guarded by _loaders_lock; entries are never removed.
 _loaders: dict[str | None, SharedLoader] = {}
-_loaders_lock = threading.Lock()
+_loaders_lock = _fork.Lock()
 
 
 def loader_for(data_path: str | None) -> SharedLoader:
@@ -116,7 +116,7 @@ def warm(loader: SharedLoader, services: Iterable[str]) -> None:
 
 def _reset_registry_after_fork() -> None:
     global _loaders_lock
-    _loaders_lock = threading.Lock()
+    _loaders_lock = _fork.Lock()
 
 
 if hasattr(os, "register_at_fork"):

@@ -5,10 +5,10 @@ a queue and a table (when writing), and starts worker processes with ``spawn`` o
 ``forkserver``, handing each the pool, which pickles as its configuration. It then reads the
 workers' reports until each has delivered a result or failed, and shows the tables.
 
-The rest lives beside it, each module importing only those after it: ``_demo_rich`` and
-``_demo_report`` (the output), ``_demo_resources`` (the bucket, queue and table),
-``_demo_worker`` (each worker process), ``_demo_measure`` (its tally and the boto3 pattern's
-set-up cost) and ``_demo_plan`` (what the parent hands a worker). Only the parent imports moto
+The rest lives beside it, each module importing only those after it: ``_rich`` and
+``_report`` (the output), ``_resources`` (the bucket, queue and table),
+``_worker`` (each worker process), ``_measure`` (its tally and the boto3 pattern's
+set-up cost) and ``_plan`` (what the parent hands a worker). Only the parent imports moto
 and rich (both lazily); a worker imports neither.
 """
 
@@ -22,13 +22,13 @@ import queue as queue_module
 import time
 from typing import Any
 
-from ._cli import DEMO_EXTRA, fail
-from ._demo_plan import REPORT_EVERY, Plan, Target, describe, environment
-from ._demo_report import PlainUI, Progress
-from ._demo_resources import create, delete
-from ._demo_rich import make_ui
-from ._demo_worker import run_worker
-from ._pool import SessionPool
+from ... import SessionPool
+from .._output import DEMO_EXTRA, fail
+from ._plan import REPORT_EVERY, Plan, Target, describe, environment
+from ._report import PlainUI, Progress
+from ._resources import create, delete
+from ._rich import make_ui
+from ._worker import run_worker
 
 __all__ = ["run"]
 

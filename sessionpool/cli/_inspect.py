@@ -17,8 +17,9 @@ from typing import Any
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from ._cli import fail, mask
-from ._pool import SessionPool
+from .. import SessionPool
+from .._botocore import core_session, expiry_time
+from ._output import fail, mask
 
 __all__ = ["run"]
 
@@ -109,7 +110,7 @@ def _region(resolved: str | None, given: str | None) -> str:
 
 def _profile_setting(session: Any, name: str) -> Any:
     try:
-        return session._session.get_scoped_config().get(name)
+        return core_session(session).get_scoped_config().get(name)
     except (ProfileNotFound, AttributeError):
         return None
 
@@ -117,8 +118,8 @@ def _profile_setting(session: Any, name: str) -> Any:
 def _expiry(credentials: Any) -> str:
     if credentials is None:
         return "never (no expiry is known)"
-    expiry = getattr(credentials, "_expiry_time", None)  # botocore keeps no public accessor
-    if not isinstance(expiry, datetime.datetime):
+    expiry = expiry_time(credentials)
+    if expiry is None:
         return "unknown"
     now = datetime.datetime.now(expiry.tzinfo or datetime.timezone.utc)
     minutes = (expiry - now).total_seconds() / 60

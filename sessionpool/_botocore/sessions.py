@@ -8,11 +8,11 @@ build them once and hand every new session its own copy or a shared reference:
 
 * **Built-in handlers**: a prototype emitter holds them, registered once. Each session gets a
   copy whose lookup cache and unique-id table are its own (``copy.copy`` of a botocore emitter
-  would share both, HAZARDS S2). The prototype is a copy-on-write :class:`~._emitter.CowEmitter`,
+  would share both, HAZARDS S2). The prototype is a copy-on-write :class:`~.emitter.CowEmitter`,
   so the copy is O(1), and so are the copies botocore makes of it for every client; if that
   emitter does not match this botocore's trie, a plain emitter whose trie is copied node by
   node. Passed through botocore's public ``event_hooks`` / ``include_builtin_handlers``.
-* **Data loader** (:mod:`._loader`), **endpoint resolver** (``endpoints.json``, read-only) and
+* **Data loader** (:mod:`.loader`), **endpoint resolver** (``endpoints.json``, read-only) and
   **exceptions factory** (a per-service cache of generated exception classes; a racing first
   build makes the same class twice, harmlessly): one per process and data path.
 
@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import copy
 import logging
-import threading
 from typing import Any, cast
 
 import botocore.session
 from botocore.hooks import HierarchicalEmitter
 
-from . import _loader
-from ._emitter import CowEmitter, cow_supported
+from .. import _fork
+from . import loader as _loader
+from .emitter import CowEmitter, cow_supported
 
 __all__ = ["new_core_session"]
 
@@ -42,7 +42,7 @@ log = logging.getLogger("sessionpool")
 _SHARED_INTERNALS = ("endpoint_resolver", "exceptions_factory")
 
 # Built once per process under _lock, then only read. Inherited across fork, like the loader.
-_lock = threading.Lock()
+_lock = _fork.Lock()
 _proto_emitter: HierarchicalEmitter | None = None
 _internals: dict[str | None, dict[str, Any]] = {}
 _fast = True

@@ -1,20 +1,12 @@
-"""The command line: ``sessionpool demo`` and ``sessionpool inspect``, parsed with argparse.
-
-This module and the commands it dispatches to import only the standard library and sessionpool
-when they are imported; the demo's optional dependencies (moto, rich) are imported when it runs,
-so ``sessionpool inspect`` and ``--help`` work on a bare ``pip install sessionpool``.
-"""
+"""The ``sessionpool`` argument parser: the ``demo`` and ``inspect`` sub-commands and their help."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
 
-__all__ = ["build_parser", "fail", "mask", "run"]
+from ._output import DEMO_EXTRA, PROG
 
-PROG = "sessionpool"
-DEMO_EXTRA = "pip install 'sessionpool[demo]'"
+__all__ = ["build_parser"]
 
 _DESCRIPTION = """\
 boto3 sessions that are safe and cheap in many threads and many processes.
@@ -181,40 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from . import __version__
+    from .._version import __version__
 
     return __version__
-
-
-def mask(value: str | None) -> str:
-    """``value`` with every character but the last 4 replaced by ``*`` (None -> ``-``)."""
-    if not value:
-        return "-"
-    if len(value) <= 4:
-        return "*" * len(value)
-    return "*" * (len(value) - 4) + value[-4:]
-
-
-def fail(message: str, code: int) -> int:
-    """Print ``sessionpool: message`` on stderr and return ``code``."""
-    print(f"{PROG}: {message}", file=sys.stderr)
-    return code
-
-
-def run(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` (default: ``sys.argv[1:]``) and run the command; return the exit status."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version and usage errors: report, do not exit
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    if args.command == "demo":
-        from . import _demo
-
-        return _demo.run(args)
-    if args.command == "inspect":
-        from . import _inspect
-
-        return _inspect.run(args)
-    parser.print_help(sys.stderr)
-    return 2

@@ -3,7 +3,7 @@
 :class:`Progress` is what the parent knows about one worker, from its messages. :func:`tables`
 turns the finished workers into the work table and the set-up table (sessionpool beside the
 boto3 pattern), the total error count, and notes (failures, sample errors). :class:`PlainUI`
-prints them as plain text, with a progress line now and then; ``_demo_rich`` draws them with rich.
+prints them as plain text, with a progress line now and then; ``_rich`` draws them with rich.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ._demo_plan import SERVICES, Target
+from ._plan import SERVICES, Target
 
 __all__ = ["PlainUI", "Progress", "tables", "verdict"]
 

@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from ._demo_plan import NAME_PREFIX
-from ._pool import SessionPool
+from ... import SessionPool
+from ._plan import NAME_PREFIX
 
 __all__ = ["create", "delete"]
 
