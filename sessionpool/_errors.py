@@ -9,6 +9,8 @@ from __future__ import annotations
 
 __all__ = [
     "ConflictingArgumentError",
+    "CredentialResolutionError",
+    "CredentialWaitTimeout",
     "InvalidArgumentError",
     "PoolClosedError",
     "SessionPoolError",
@@ -29,3 +31,12 @@ class ConflictingArgumentError(SessionPoolError, TypeError):
 
 class PoolClosedError(SessionPoolError, RuntimeError):
     """The pool was closed with :meth:`SessionPool.close` and was used again."""
+
+
+class CredentialResolutionError(SessionPoolError):
+    """Resolving a key's credentials failed in a way botocore has no error for, or in another
+    thread (then it is the cause chained to the waiting thread's own copy of the error)."""
+
+
+class CredentialWaitTimeout(CredentialResolutionError, TimeoutError):
+    """A thread waited longer than ``resolve_timeout`` for another thread resolving the same key."""

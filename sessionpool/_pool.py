@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextvars
 import itertools
 import logging
+import math
 import os
 import threading
 import time
@@ -37,7 +38,7 @@ from botocore.exceptions import UnknownServiceError
 
 from . import _botocore, _expiry, _fork, _received
 from ._bounds import KeyBounds
-from ._credentials import CredentialCells
+from ._credentials import DEFAULT_RESOLVE_TIMEOUT, CredentialCells, credential_sources
 from ._errors import InvalidArgumentError, PoolClosedError
 from ._keys import KEY_ARGUMENTS, SessionKey
 from ._secrets import SECRET_NAMES, mask_secrets
@@ -70,9 +71,13 @@ class SessionPool:
         max_keys: evict the least recently used key beyond this many (closing its clients).
         idle_timeout: evict keys unused for this many seconds (checked on slow paths and by
             :meth:`prune`; the pool starts no thread).
-        retry_expired: when a call fails with an expired-token error, renew the key's
-            credentials and retry the call once. (Without it the credentials are still renewed
-            for the next call, unless they are explicit keys.)
+        retry_expired: when a call fails because AWS rejected the credentials (an expired token,
+            or a key it does not know, as after a rotation), renew the key's credentials and
+            retry the call once. (Without it the credentials are still renewed for the next
+            call, unless they are explicit keys.)
+        resolve_timeout: seconds a thread waits for another thread resolving the same key's
+            credentials before raising :class:`CredentialWaitTimeout` (default 660: botocore's
+            slowest default source, AssumeRole with its retries, plus a margin).
         clock: the monotonic clock used for idle times (tests pass a fake one).
 
     Arguments given at a call win over a ``with pool.session(...)`` block's, which win over the
@@ -85,6 +90,7 @@ class SessionPool:
         max_keys: int | None = None,
         idle_timeout: float | None = None,
         retry_expired: bool = False,
+        resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
         **defaults: str | None,
     ) -> None:
@@ -110,6 +116,17 @@ class SessionPool:
         self._retry_expired = retry_expired
         if retry_expired:
             self._config["retry_expired"] = True
+        if (
+            isinstance(resolve_timeout, bool)
+            or not isinstance(resolve_timeout, (int, float))
+            or not math.isfinite(resolve_timeout)
+            or resolve_timeout <= 0
+        ):
+            raise InvalidArgumentError(
+                f"resolve_timeout must be a positive number of seconds, not {resolve_timeout!r}."
+            )
+        if resolve_timeout != DEFAULT_RESOLVE_TIMEOUT:
+            self._config["resolve_timeout"] = resolve_timeout
         self._id = next(_pool_ids)
         # Names this pool across pickles: every task that carries it into a worker process
         # finds the same pool there (see _rebuild), so sessions and credentials are reused.
@@ -120,8 +137,7 @@ class SessionPool:
         )
         self._scope = scope
         self._current_scope = scope.get  # bound once: the hot path calls it
-        self._scopes: dict[SessionKey, Scope] = {}  # interned; setdefault publishes
-        self._credentials = CredentialCells()
+        self._credentials = CredentialCells(resolve_timeout)
         self._forks_seen = 0
         self._init_process_state()
         _fork.register(self)
@@ -135,6 +151,7 @@ class SessionPool:
         self._slots: weakref.WeakSet[ThreadSlot] = weakref.WeakSet()
         self._counters = Counters(self._lock)
         self._retired_hits = 0
+        self._hits_reported = 0
         self._bounds = KeyBounds(*self._bounds_config)
         self._evictions = 0
         self._closed = False
@@ -241,10 +258,7 @@ class SessionPool:
         """
         key_args, _ = mask_secrets(key_args)
         session = self._session_for(key_args)
-        scope = self._scopes.get(session.pool_key)
-        if scope is None:
-            scope = self._scopes.setdefault(session.pool_key, Scope(session.pool_key))
-        token = self._scope.set(scope)
+        token = self._scope.set(self._slot().scope_for(session))
         try:
             yield session
         finally:
@@ -258,20 +272,32 @@ class SessionPool:
     def _session_for(
         self, key_args: Mapping[str, Any], publish_fast: bool = False
     ) -> PooledSession:
-        self._check_usable()
         key = self._key_for(key_args)
-        slot = self._slot()
-        session = slot.sessions.get(key)
-        if session is None:
-            session = self._new_session(key)  # no lock held: this takes milliseconds
-            slot.sessions[key] = session
-            with self._lock:
-                self._counters.sessions_created += 1
-        if self._bounds.active:
-            self._apply_bounds(key)
-        if publish_fast:
-            slot.fast[self._current_scope()] = session
-        return session
+        while True:
+            self._check_usable()
+            slot = self._slot()
+            session = slot.sessions.get(key)
+            if session is None:
+                made = self._new_session(key)  # no lock held: this takes milliseconds
+                # setdefault: a greenlet of this thread may have made one meanwhile (it can
+                # switch while credentials resolve); the first published wins, unused losers go.
+                session = slot.sessions.setdefault(key, made)
+                if session is made:
+                    with self._lock:
+                        self._counters.sessions_created += 1
+            if self._bounds.active:
+                self._apply_bounds(key)
+            scope = self._current_scope()
+            if publish_fast:
+                slot.fast[scope] = session
+            # Another thread's eviction may have dropped the session since it was looked up.
+            # A session handed out (or left in the fast table) after that would be untracked:
+            # never evicted, closed or counted (HAZARDS E1). So check *after* publishing: a drop
+            # that comes later pops the key first and then clears the fast entries itself.
+            if slot.sessions.get(key) is session:
+                return session
+            if publish_fast and slot.fast.get(scope) is session:
+                slot.fast.pop(scope, None)
 
     def _slot(self) -> ThreadSlot:
         local = self._local
@@ -289,6 +315,7 @@ class SessionPool:
 
     def _new_session(self, key: SessionKey) -> PooledSession:
         core = _botocore.new_core_session(key.profile)
+        explicit = key.static_keys is not None
 
         def resolve() -> Any:
             if key.static_keys is not None:
@@ -300,7 +327,12 @@ class SessionPool:
             # Raises ProfileNotFound for an unknown profile, naming it.
             return _botocore.new_core_session(key.profile).get_credentials()
 
-        credentials = self._credentials.get(key, resolve, renewable=key.static_keys is None)
+        source = None if explicit else credential_sources()
+        credentials = self._credentials.get(key, resolve, renewable=not explicit, source=source)
+        if credentials is not None and source is not None:
+            # A new session after the shared files or the environment changed resolves afresh,
+            # as a new boto3 Session would (rotated keys, HAZARDS C1): once, for every thread.
+            credentials.check_source(source)
         session = PooledSession(
             key, core, self._counters, profile_name=key.profile, region_name=key.region
         )
@@ -374,6 +406,8 @@ class SessionPool:
             return
         clients: list[Any] = []
         for victim in victims:
+            # Forget everything that holds the key (and so any explicit secret in it): its
+            # credentials, and each thread's session, scope, memo and fast entries.
             self._credentials.forget(victim)
             for slot in slots:
                 clients.extend(slot.drop(victim))
@@ -464,7 +498,12 @@ class SessionPool:
             }
             self._retired_hits += c.take_retired_hits()
             retired = self._retired_hits
-        result["hits"] = retired + sum(s.total_hits() for s in slots)
+        live = sum(s.total_hits() for s in slots)
+        with self._lock:
+            # A session dropped while this ran (thread exit, eviction) may be in neither sum
+            # for a moment; never report less than before: every count here only grows.
+            self._hits_reported = max(self._hits_reported, retired + live)
+            result["hits"] = self._hits_reported
         return result
 
     def _check_pid_only(self) -> None:

@@ -52,10 +52,11 @@ class Counters:
 
 
 class Scope:
-    """The value of a pool's scope variable inside ``with pool.session(...)``: one per key.
+    """The value of a pool's scope variable inside ``with pool.session(...)``.
 
-    Interned per pool, so the fast table can key by identity: hashing a ``SessionKey`` (a
-    dataclass, hashed in Python) would cost more than the rest of the hot path.
+    Interned per thread slot and key (:meth:`ThreadSlot.scope_for`), so the fast table can key
+    by identity: hashing a ``SessionKey`` (a dataclass, hashed in Python) would cost more than the
+    rest of the hot path. Dropped with the key's session, so eviction forgets it.
     """
 
     __slots__ = ("key",)
@@ -73,7 +74,16 @@ class ThreadSlot:
     thread (close, eviction), and a concurrent reader then misses and takes the slow path.
     """
 
-    __slots__ = ("__weakref__", "by_args", "counters", "fast", "pid", "sessions", "thread_name")
+    __slots__ = (
+        "__weakref__",
+        "by_args",
+        "counters",
+        "fast",
+        "pid",
+        "scopes",
+        "sessions",
+        "thread_name",
+    )
 
     def __init__(self, counters: Counters) -> None:
         self.sessions: dict[SessionKey, PooledSession] = {}
@@ -82,6 +92,7 @@ class ThreadSlot:
         # emptied whenever a session is dropped, and when it grows past MEMO_LIMIT (a caller
         # that builds a new Config per call would otherwise grow it without end).
         self.by_args: dict[tuple[Any, ...], tuple[PooledSession, Any]] = {}
+        self.scopes: dict[SessionKey, Scope] = {}  # interned scopes of this thread's keys
         self.pid = os.getpid()
         self.thread_name = threading.current_thread().name
         self.counters = counters
@@ -90,17 +101,36 @@ class ThreadSlot:
         return sum(s.hits for s in list(self.sessions.values()))
 
     def remember(self, memo_key: tuple[Any, ...], session: PooledSession, client: Any) -> None:
-        """Memoise a call with arguments (see ``by_args``)."""
+        """Memoise a call with arguments (see ``by_args``), if its session is still tracked."""
         if len(self.by_args) >= MEMO_LIMIT:
             self.by_args.clear()
         self.by_args[memo_key] = (session, client)
+        # As for the fast table: check after publishing (drop pops the key, then clears memos).
+        if self.sessions.get(session.pool_key) is not session:
+            self.by_args.pop(memo_key, None)
+
+    def scope_for(self, session: PooledSession) -> Scope:
+        """The interned scope of ``session``'s key in this thread (made on first use)."""
+        key = session.pool_key
+        scope = self.scopes.get(key)
+        if scope is None:
+            scope = self.scopes.setdefault(key, Scope(key))
+            if self.sessions.get(key) is not session:  # dropped meanwhile: do not keep it
+                self.scopes.pop(key, None)
+        return scope
 
     def drop(self, key: SessionKey) -> list[Any]:
-        """Forget the session for ``key``; return its clients for the caller to close."""
+        """Forget the session for ``key``; return its clients for the caller to close.
+
+        The key is popped *first*: the owning thread publishes to ``fast`` and ``by_args`` and
+        then checks that its session is still in ``sessions``, so either it sees the pop and
+        withdraws the entry, or this sees the entry and removes it.
+        """
         session = self.sessions.pop(key, None)
         if session is None:
             return []
         self.by_args.clear()
+        self.scopes.pop(key, None)
         for scope, fast in list(self.fast.items()):
             if fast is session:
                 self.fast.pop(scope, None)
@@ -114,6 +144,7 @@ class ThreadSlot:
             clients.extend(self.drop(key))
         self.fast.clear()
         self.by_args.clear()
+        self.scopes.clear()
         return clients
 
     def __del__(self) -> None:

@@ -14,15 +14,17 @@ scanning the source. Each use here is an optimisation or a convenience with a pu
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
+from .credentials import expiry_time
+from .guard import diagnostics
 from .loader import warm as warm_loader
 from .sessions import new_core_session
 
 __all__ = [
     "config_options",
     "core_session",
+    "diagnostics",
     "expiry_time",
     "new_core_session",
     "set_credentials",
@@ -58,13 +60,3 @@ def config_options(config: Any) -> dict[str, Any] | None:
     """
     options = getattr(config, "_user_provided_options", None)
     return options if isinstance(options, dict) else None
-
-
-def expiry_time(credentials: Any) -> datetime.datetime | None:
-    """When refreshable credentials expire (botocore keeps no public accessor), or None.
-
-    Parameters:
-        credentials: botocore credentials, refreshable or not.
-    """
-    expiry = getattr(credentials, "_expiry_time", None)
-    return expiry if isinstance(expiry, datetime.datetime) else None
