@@ -10,6 +10,8 @@ from __future__ import annotations
 from ._default import client, default_pool, resource, session, set_default_pool
 from ._errors import (
     ConflictingArgumentError,
+    CredentialResolutionError,
+    CredentialWaitTimeout,
     InvalidArgumentError,
     PoolClosedError,
     SessionPoolError,
@@ -21,6 +23,8 @@ from ._version import __version__
 
 __all__ = [
     "ConflictingArgumentError",
+    "CredentialResolutionError",
+    "CredentialWaitTimeout",
     "InvalidArgumentError",
     "PoolClosedError",
     "PooledSession",

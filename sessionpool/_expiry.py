@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._credentials import EXPIRED_TOKEN_CODES, REJECTED_KEY_CODES, SharedCredentials
+from ._secrets import mask_request_token
 
 __all__ = ["install"]
 
@@ -33,7 +34,7 @@ log = logging.getLogger("sessionpool")
 
 
 def install(core: Any, credentials: SharedCredentials, retry: bool) -> None:
-    """Register the expiry handlers on a botocore session.
+    """Register the expiry handlers (and the token-masking one) on a botocore session.
 
     Parameters:
         core: the botocore session, before it has made any client.
@@ -41,6 +42,7 @@ def install(core: Any, credentials: SharedCredentials, retry: bool) -> None:
         retry: whether to retry a rejected call once with renewed credentials.
     """
     events = core.get_component("event_emitter")
+    events.register("before-send", mask_request_token)
     events.register("before-sign", _tag_generation(credentials))
     events.register_first("needs-retry", _expired_token_handler(credentials, retry))
 

@@ -19,6 +19,7 @@ from typing import Any
 __all__ = [
     "SECRET_FIELDS",
     "SECRET_NAMES",
+    "SecretBytes",
     "SecretStr",
     "StaticKeys",
     "fingerprint",
@@ -49,6 +50,37 @@ class SecretStr(str):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (SecretStr, (str.__str__(self),))
+
+
+class SecretBytes(bytes):
+    """A session token as request header bytes: ``bytes`` in every way but ``repr``, masked."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "b'***'"
+
+
+_TOKEN_HEADER = "X-Amz-Security-Token"  # noqa: S105 - a header name, not a secret
+
+
+def mask_request_token(request: Any = None, **_: Any) -> None:
+    """A botocore ``before-send`` handler: mask the session token header's repr, same bytes.
+
+    botocore turns header values into bytes as it prepares a request, so the masked ``str`` of
+    the credentials is lost there; this puts a :class:`SecretBytes` of the same value back, so
+    that the request's repr and urllib3's header dicts (frame locals on a network failure) show
+    it masked. What goes on the wire is byte for byte the same. The raw request bytes that
+    ``http.client`` builds from the headers are beyond reach (see the README's secrets promise).
+    """
+    headers = getattr(request, "headers", None)
+    if headers is None:
+        return
+    value = headers.get(_TOKEN_HEADER)
+    if type(value) is bytes:
+        headers[_TOKEN_HEADER] = SecretBytes(value)
+    elif type(value) is str:
+        headers[_TOKEN_HEADER] = SecretStr(value)
 
 
 SECRET_NAMES = frozenset({"aws_secret_access_key", "aws_session_token"})
