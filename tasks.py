@@ -9,6 +9,12 @@ with the extras it needs, and runs:
 * ``package``  builds the sdist and wheel, checks them with twine, installs the wheel into a fresh
                venv and runs ``python -m sessionpool --help`` and an import smoke test there.
 * ``demo``     the demo (extra arguments go to ``sessionpool demo``).
+* ``integration``  the integration suite (``tests/integration``): gunicorn, Celery with a Redis
+               broker, PySpark, Ray, joblib/loky, multiprocessing, moto and Stubber, each started
+               for real on 127.0.0.1 against moto's server, running the recipes in
+               ``docs/recipes``. Installs the integration extra and, when ``redis-server`` is not
+               on PATH, Debian's redis-server package (apt-get, non-interactive); ruff over the
+               suite and the recipes; extra arguments go to pytest.
 """
 
 from __future__ import annotations
@@ -131,10 +137,51 @@ def demo(args: list[str]) -> int:
     return run(PY, "-m", "sessionpool", "demo", *args)
 
 
+def integration(args: list[str]) -> int:
+    setup("test,integration")
+    code = _ensure_redis_server()
+    if code != 0:
+        return code
+    for check in (
+        ("ruff", "check", "tests/integration", "docs/recipes"),
+        ("ruff", "format", "--check", "tests/integration", "docs/recipes"),
+    ):
+        code = run(PY, "-m", *check)
+        if code != 0:
+            return code
+    return pytest(args, "tests/integration")
+
+
+def _ensure_redis_server() -> int:
+    """The Celery tests start their own redis-server; install Debian's package if it is missing.
+
+    Nothing is started here: the package's service is not used (and where policy-rc.d forbids
+    starting services, as in containers, none starts)."""
+    import shutil
+
+    if shutil.which("redis-server"):
+        return 0
+    apt = shutil.which("apt-get")
+    if apt is None:
+        print("redis-server is not on PATH, and no apt-get to install it", file=sys.stderr)
+        return 1
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for cmd in (
+        (*sudo, apt, "update", "-qq"),
+        (*sudo, apt, "install", "-y", "-qq", "--no-install-recommends", "redis-server"),
+    ):
+        code = run(*cmd, env=env)
+        if code != 0:
+            return code
+    return 0 if shutil.which("redis-server") else 1
+
+
 COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "test": test,
     "package": package,
     "demo": demo,
+    "integration": integration,
 }
 
 
