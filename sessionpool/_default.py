@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import _fork
+from ._keys import NO_SERVICE
 from ._pool import SessionPool
 from ._secrets import mask_secrets
 from ._session import PooledSession
@@ -53,32 +54,34 @@ def set_default_pool(pool: SessionPool | None) -> None:
 
 
 @overload
-def client(service_name: Literal["s3"], /, **kwargs: Any) -> S3Client: ...
+def client(service_name: Literal["s3"], /, *args: Any, **kwargs: Any) -> S3Client: ...
 @overload
-def client(service_name: Literal["sqs"], /, **kwargs: Any) -> SQSClient: ...
+def client(service_name: Literal["sqs"], /, *args: Any, **kwargs: Any) -> SQSClient: ...
 @overload
-def client(service_name: Literal["dynamodb"], /, **kwargs: Any) -> DynamoDBClient: ...
+def client(service_name: Literal["dynamodb"], /, *args: Any, **kwargs: Any) -> DynamoDBClient: ...
 @overload
-def client(service_name: str, /, **kwargs: Any) -> Any: ...
-def client(service_name: str, /, **kwargs: Any) -> Any:
-    """``default_pool().client(...)``: this thread's cached client."""
-    if kwargs:
-        kwargs, _ = mask_secrets(kwargs)
-    return default_pool().client(service_name, **kwargs)
+def client(service_name: str = ..., /, *args: Any, **kwargs: Any) -> Any: ...
+def client(service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
+    """``default_pool().client(...)``: this thread's cached client, in boto3's call forms."""
+    if kwargs or args:
+        kwargs, args = mask_secrets(kwargs, args)
+    return default_pool().client(service_name, *args, **kwargs)
 
 
 @overload
-def resource(service_name: Literal["s3"], /, **kwargs: Any) -> S3ServiceResource: ...
+def resource(service_name: Literal["s3"], /, *args: Any, **kwargs: Any) -> S3ServiceResource: ...
 @overload
-def resource(service_name: Literal["sqs"], /, **kwargs: Any) -> SQSServiceResource: ...
+def resource(service_name: Literal["sqs"], /, *args: Any, **kwargs: Any) -> SQSServiceResource: ...
 @overload
-def resource(service_name: Literal["dynamodb"], /, **kwargs: Any) -> DynamoDBServiceResource: ...
+def resource(
+    service_name: Literal["dynamodb"], /, *args: Any, **kwargs: Any
+) -> DynamoDBServiceResource: ...
 @overload
-def resource(service_name: str, /, **kwargs: Any) -> Any: ...
-def resource(service_name: str, /, **kwargs: Any) -> Any:
-    """``default_pool().resource(...)``: this thread's cached resource."""
-    kwargs, _ = mask_secrets(kwargs)
-    return default_pool().resource(service_name, **kwargs)
+def resource(service_name: str = ..., /, *args: Any, **kwargs: Any) -> Any: ...
+def resource(service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
+    """``default_pool().resource(...)``: this thread's cached resource, in boto3's call forms."""
+    kwargs, args = mask_secrets(kwargs, args)
+    return default_pool().resource(service_name, *args, **kwargs)
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from ._botocore import config_options
 from ._errors import ConflictingArgumentError, InvalidArgumentError
 from ._secrets import SECRET_FIELDS, SECRET_NAMES, StaticKeys, fingerprint
 
-__all__ = ["KEY_ARGUMENTS", "SessionKey", "client_cache_key"]
+__all__ = ["KEY_ARGUMENTS", "NO_SERVICE", "SessionKey", "bind_call", "client_cache_key"]
 
 # Our spelling -> boto3's spelling, for the fields that have two.
 _SYNONYMS = {"profile": "profile_name", "region": "region_name"}
@@ -235,3 +235,42 @@ def client_cache_key(
     if any(bound.get(name) is not None for name in SECRET_FIELDS):
         parts.append(("credentials", fingerprint(*(bound.get(n) for n in SECRET_FIELDS))))
     return tuple(parts)
+
+
+# The default of service_name where it may come by keyword (boto3 accepts service_name="s3").
+NO_SERVICE: Any = type("NoService", (), {"__repr__": lambda self: "<no service_name>"})()
+
+
+def bind_call(
+    function: str, service_name: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
+    """Fold a ``client()`` / ``resource()`` call in any of boto3's forms into keywords.
+
+    ``pool.client("s3", "us-west-2")``, ``pool.client("s3", region_name="us-west-2")`` and
+    ``pool.client(service_name="s3", region="us-west-2")`` all become ``("s3", {...})``, so that
+    equivalent forms reach the same cached client. Raises TypeError as Python would for a
+    missing, duplicated or unexpected argument.
+
+    Parameters:
+        function: "client" or "resource", for messages.
+        service_name: the first positional argument, or :data:`NO_SERVICE`.
+        args: the positional arguments after it, in boto3's order.
+        kwargs: the keyword arguments (not modified).
+    """
+    bound = dict(kwargs)
+    if "service_name" in bound:
+        if service_name is not NO_SERVICE:
+            raise TypeError(f"{function}() got multiple values for argument 'service_name'")
+        service_name = bound.pop("service_name")
+    if service_name is NO_SERVICE:
+        raise TypeError(f"{function}() missing 1 required argument: 'service_name'")
+    if len(args) > len(_CLIENT_ARGUMENTS):
+        raise TypeError(
+            f"{function}() takes at most {len(_CLIENT_ARGUMENTS) + 1} positional arguments "
+            f"({len(args) + 1} given)"
+        )
+    for name, value in zip(_CLIENT_ARGUMENTS, args, strict=False):
+        if name in bound:
+            raise TypeError(f"{function}() got multiple values for argument {name!r}")
+        bound[name] = value
+    return service_name, bound

@@ -40,7 +40,7 @@ from . import _botocore, _expiry, _fork, _received
 from ._bounds import KeyBounds
 from ._credentials import DEFAULT_RESOLVE_TIMEOUT, CredentialCells, credential_sources
 from ._errors import InvalidArgumentError, PoolClosedError
-from ._keys import KEY_ARGUMENTS, SessionKey
+from ._keys import KEY_ARGUMENTS, NO_SERVICE, SessionKey, bind_call
 from ._secrets import SECRET_NAMES, mask_secrets
 from ._session import PooledSession, _check_service, close_clients
 from ._thread_slots import Counters, Scope, ThreadSlot, usage
@@ -57,6 +57,9 @@ __all__ = ["SessionPool"]
 
 log = logging.getLogger("sessionpool")
 _pool_ids = itertools.count(1)
+# Positional arguments after service_name that never carry a secret (boto3's order: region_name,
+# api_version, use_ssl, verify, endpoint_url, aws_access_key_id): calls with more are not memoised.
+_SAFE_POSITIONS = 6
 
 
 class SessionPool:
@@ -160,25 +163,33 @@ class SessionPool:
     # -- the hot path ------------------------------------------------------------------------
 
     @overload
-    def client(self, service_name: Literal["s3"], /, **kwargs: Any) -> S3Client: ...
+    def client(self, service_name: Literal["s3"], /, *args: Any, **kwargs: Any) -> S3Client: ...
     @overload
-    def client(self, service_name: Literal["sqs"], /, **kwargs: Any) -> SQSClient: ...
+    def client(self, service_name: Literal["sqs"], /, *args: Any, **kwargs: Any) -> SQSClient: ...
     @overload
-    def client(self, service_name: Literal["dynamodb"], /, **kwargs: Any) -> DynamoDBClient: ...
+    def client(
+        self, service_name: Literal["dynamodb"], /, *args: Any, **kwargs: Any
+    ) -> DynamoDBClient: ...
     @overload
-    def client(self, service_name: str, /, **kwargs: Any) -> Any: ...
+    def client(self, service_name: str = ..., /, *args: Any, **kwargs: Any) -> Any: ...
 
-    def client(self, service_name: str, /, **kwargs: Any) -> Any:
+    def client(self, service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
         """This thread's cached client for ``service_name``, in the current key.
+
+        Takes boto3's call forms: ``pool.client("s3")``, ``pool.client("s3", "us-west-2")``
+        (boto3's positional order: ``region_name, api_version, use_ssl, verify, endpoint_url,
+        aws_access_key_id, aws_secret_access_key, aws_session_token, config``) and
+        ``pool.client(service_name="s3")``; equivalent forms give the same client.
 
         Parameters:
             service_name: the service, as in ``boto3.client``.
+            *args: boto3's positional arguments after the service name.
             **kwargs: key arguments (``profile``/``profile_name``, ``region``/``region_name``,
                 ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``) choose
                 the session; the rest (``endpoint_url``, ``config``, ``api_version``,
                 ``use_ssl``, ``verify``) go to ``Session.client`` and are part of the cache key.
         """
-        if not kwargs:
+        if not kwargs and not args:
             try:
                 session = self._local.fast[self._current_scope()]
                 client = session._by_name[service_name]
@@ -188,9 +199,9 @@ class SessionPool:
                 session.hits += 1
                 return client
             memo_key: tuple[Any, ...] | None = None
-        elif SECRET_NAMES.isdisjoint(kwargs):
+        elif len(args) <= _SAFE_POSITIONS and SECRET_NAMES.isdisjoint(kwargs):
             # The same arguments again in this thread: skip rebuilding the key (microseconds).
-            memo_key = (self._current_scope(), service_name, *kwargs.items())
+            memo_key = (self._current_scope(), service_name, args, *kwargs.items())
             try:
                 session, client = self._local.slot.by_args[memo_key]
             except (AttributeError, KeyError):
@@ -202,36 +213,71 @@ class SessionPool:
                 return client
         else:
             memo_key = None  # calls carrying a secret are never memoised
-        kwargs, _ = mask_secrets(kwargs)
+        kwargs, args = mask_secrets(kwargs, args)  # first: no frame below holds a bare secret
+        return self._client_slow(service_name, args, kwargs, memo_key)
+
+    def _client_slow(
+        self,
+        service_name: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        memo_key: tuple[Any, ...] | None,
+    ) -> Any:
+        service_name, kwargs = bind_call("client", service_name, args, kwargs)
         key_args, client_args = _split(kwargs)
-        pooled: Any = self._session_for(key_args, publish_fast=not kwargs)
-        client = pooled.client(service_name, **client_args)
+        session, client = self._from_tracked_session(
+            key_args,
+            lambda s: s.client(service_name, **client_args),
+            publish_fast=not kwargs,
+        )
         if memo_key is not None:
-            self._slot().remember(memo_key, pooled, client)
+            self._slot().remember(memo_key, session, client)
         return client
 
-    @overload
-    def resource(self, service_name: Literal["s3"], /, **kwargs: Any) -> S3ServiceResource: ...
-    @overload
-    def resource(self, service_name: Literal["sqs"], /, **kwargs: Any) -> SQSServiceResource: ...
+    def _from_tracked_session(
+        self, key_args: Mapping[str, Any], make: Callable[[Any], Any], publish_fast: bool = False
+    ) -> tuple[PooledSession, Any]:
+        """(session, ``make(session)``) for a session the pool still tracks afterwards.
+
+        If another thread evicted the key while ``make`` ran, the eviction may have missed what
+        it made: close that (nobody has it yet) and make it again on a tracked session.
+        """
+        while True:
+            session = self._session_for(key_args, publish_fast=publish_fast)
+            made = make(session)
+            if not session.retired:
+                return session, made
+            close_clients([getattr(getattr(made, "meta", None), "client", made)])
+
     @overload
     def resource(
-        self, service_name: Literal["dynamodb"], /, **kwargs: Any
+        self, service_name: Literal["s3"], /, *args: Any, **kwargs: Any
+    ) -> S3ServiceResource: ...
+    @overload
+    def resource(
+        self, service_name: Literal["sqs"], /, *args: Any, **kwargs: Any
+    ) -> SQSServiceResource: ...
+    @overload
+    def resource(
+        self, service_name: Literal["dynamodb"], /, *args: Any, **kwargs: Any
     ) -> DynamoDBServiceResource: ...
     @overload
-    def resource(self, service_name: str, /, **kwargs: Any) -> Any: ...
+    def resource(self, service_name: str = ..., /, *args: Any, **kwargs: Any) -> Any: ...
 
-    def resource(self, service_name: str, /, **kwargs: Any) -> Any:
+    def resource(self, service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
         """This thread's cached resource for ``service_name``, in the current key.
 
         Parameters:
             service_name: the service, as in ``boto3.resource``.
-            **kwargs: as for :meth:`client`; resources are never shared between threads.
+            *args, **kwargs: as for :meth:`client`; resources are never shared between threads.
         """
-        kwargs, _ = mask_secrets(kwargs)
+        kwargs, args = mask_secrets(kwargs, args)  # first: no frame below holds a bare secret
+        service_name, kwargs = bind_call("resource", service_name, args, kwargs)
         key_args, resource_args = _split(kwargs)
-        session: Any = self._session_for(key_args)
-        return session.resource(service_name, **resource_args)
+        _, resource = self._from_tracked_session(
+            key_args, lambda s: s.resource(service_name, **resource_args)
+        )
+        return resource
 
     # -- sessions and scopes -----------------------------------------------------------------
 

@@ -59,6 +59,9 @@ class PooledSession(boto3.session.Session):
         self._resources: dict[object, Any] = {}
         self._counters = counters
         self.hits = 0
+        # Set once the pool dropped this session (eviction, close, thread exit); it still works
+        # as a plain boto3 Session, but the pool no longer tracks what it makes.
+        self.retired = False
 
     def __repr__(self) -> str:
         return (
@@ -141,6 +144,7 @@ class PooledSession(boto3.session.Session):
 
     def forget(self) -> list[Any]:
         """Drop every cached client and resource; return the clients, for the caller to close."""
+        self.retired = True
         clients = list(self._clients.values())
         self._by_name.clear()
         self._memo.clear()

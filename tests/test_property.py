@@ -9,8 +9,10 @@ exactly as after a fork that bypasses Python's hooks). After every step:
 * one session per (key, thread, process): the same object every time for a triple, never the
   same object for two triples;
 * every client (and every resource's client) signs with its own key's access key id;
-* ``stats()`` adds up: sessions, clients, resources, live threads, hits and misses, and credential
-  resolutions (one per key per process) match a model of what was asked.
+* ``stats()`` adds up: sessions, clients, resources, live threads, hits and misses, evictions and
+  credential resolutions (one per key per process and eviction) match a model of what was asked;
+* nothing evicted is handed out again, and every session a thread can reach through its fast
+  table or memo is one the pool tracks (HAZARDS E1).
 
 Client creation makes no network call, so no server is involved. A separate, smaller test
 interleaves real forks (from a worker thread) with random operations.
@@ -41,6 +43,8 @@ from hypothesis.stateful import (
 )
 
 from sessionpool import PoolClosedError, SessionPool
+
+from ._tracking import untracked
 
 EXPLICIT_KEY_ID = "AKIAPROPERTYEXAMPLE1"
 EXPLICIT_SECRET = "property-secret-EXAMPLE-not-real-000000"
@@ -122,15 +126,28 @@ class Model:
         self.resources: dict[tuple[str, int, str], Any] = {}
         self.client_calls = 0
         self.resource_calls = 0
-        self.resolutions_before = resolutions_before
+        # Cumulative: they survive evictions, which only forget the live tables above.
+        self.created = {"sessions": 0, "clients": 0, "resources": 0}
+        self.threads: set[int] = set()
+        self.resolved_keys: set[str] = set()
+        self.resolutions = resolutions_before
+        self.evictions = 0
 
     def remember(self, table: dict[Any, Any], index: Any, obj: Any) -> None:
         known = table.get(index)
         if known is None:
             assert all(obj is not other for other in table.values()), f"{index} reuses an object"
             table[index] = obj
+            kind = {id(self.sessions): "sessions", id(self.clients): "clients"}
+            self.created[kind.get(id(table), "resources")] += 1
         else:
             assert obj is known, f"{index}: a second object for one (key, thread, ...)"
+
+    def used_key(self, key: str, thread: int) -> None:
+        self.threads.add(thread)
+        if key not in self.resolved_keys:
+            self.resolved_keys.add(key)
+            self.resolutions += 1
 
 
 def make_machine(workers: Workers) -> type[RuleBasedStateMachine]:
@@ -141,10 +158,15 @@ def make_machine(workers: Workers) -> type[RuleBasedStateMachine]:
         def start(self) -> None:
             self.fake_forks = 0  # ever, for distinct fake pids
             self.forks_in_pool = 0
-            self.pool = SessionPool()
+            self.now = [0.0]
+            self.pool = self._new_pool()
             self.model = Model(0)
             self.retired: list[Any] = []  # objects of earlier epochs: never handed out again
             self.steps_in_epoch = 0
+
+        def _new_pool(self) -> SessionPool:
+            # Idle eviction on a clock only the evict rule moves: nothing else ever evicts.
+            return SessionPool(idle_timeout=60, clock=lambda: self.now[0])
 
         def teardown(self) -> None:
             os.getpid = real_getpid  # type: ignore[assignment]
@@ -160,6 +182,7 @@ def make_machine(workers: Workers) -> type[RuleBasedStateMachine]:
         def _session(self, thread: int, key: str, session: Any) -> None:
             self._check_fresh(session)
             self.model.remember(self.model.sessions, (key, thread), session)
+            self.model.used_key(key, thread)
 
         def _client(self, thread: int, key: str, service: str, client: Any) -> None:
             self._check_fresh(client)
@@ -256,7 +279,7 @@ def make_machine(workers: Workers) -> type[RuleBasedStateMachine]:
             with pytest.raises(PoolClosedError):
                 old.client("s3")
             self._retire()
-            self.pool = SessionPool()
+            self.pool = self._new_pool()
             self.forks_in_pool = 0
             self.model = Model(0)
 
@@ -274,8 +297,25 @@ def make_machine(workers: Workers) -> type[RuleBasedStateMachine]:
             self._retire()
             self.model = Model(stats["credential_resolutions"])
 
-        def _retire(self) -> None:
-            self.steps_in_epoch = 0
+        @precondition(lambda self: bool(self.model.sessions))
+        @rule()
+        def evict_idle(self) -> None:
+            # Two prunes a timeout apart: the first sees the hot-path use since the last look
+            # (counted as use now), the second finds every key idle and evicts it.
+            m = self.model
+            for _ in range(2):
+                self.now[0] += 61
+                self.pool.prune()
+            m.evictions += len(m.resolved_keys)
+            m.resolved_keys.clear()  # eviction forgets credentials: the next use resolves
+            self._retire(new_epoch=False)
+            m.sessions.clear()
+            m.clients.clear()
+            m.resources.clear()
+
+        def _retire(self, new_epoch: bool = True) -> None:
+            if new_epoch:
+                self.steps_in_epoch = 0
             m = self.model
             self.retired.extend([*m.sessions.values(), *m.clients.values()])
             self.retired.extend(m.resources.values())
@@ -286,22 +326,29 @@ def make_machine(workers: Workers) -> type[RuleBasedStateMachine]:
         def stats_add_up(self) -> None:
             m = self.model
             s = self.pool.stats()
+            created = m.created
             expected = {
-                "sessions_created": len(m.sessions),
+                "sessions_created": created["sessions"],
                 "sessions": len(m.sessions),
                 # boto3 builds each resource on a client of its own, through the session.
-                "clients_created": len(m.clients) + len(m.resources),
+                "clients_created": created["clients"] + created["resources"],
                 "clients": len(m.clients) + len(m.resources),
-                "resources_created": len(m.resources),
-                "misses": len(m.clients) + 2 * len(m.resources),
-                "hits": m.client_calls - len(m.clients) + m.resource_calls - len(m.resources),
-                "threads": len({thread for _, thread in m.sessions}),
-                "credential_resolutions": m.resolutions_before
-                + len({key for key, _ in m.sessions}),
+                "resources_created": created["resources"],
+                "misses": created["clients"] + 2 * created["resources"],
+                "hits": m.client_calls
+                - created["clients"]
+                + m.resource_calls
+                - created["resources"],
+                "threads": len(m.threads),
+                "credential_resolutions": m.resolutions,
                 "forks_seen": self.forks_in_pool,
-                "evictions": 0,
+                "evictions": m.evictions,
             }
             assert {name: s[name] for name in expected} == expected
+
+        @invariant()
+        def nothing_untracked(self) -> None:
+            assert untracked(self.pool) == []
 
     return PoolMachine
 
