@@ -82,3 +82,117 @@ def test_a_pool_with_explicit_keys_still_signs_with_them_and_pickles_them(
         # Explicit keys travel with the pool (documented): the other side needs them.
         assert SECRET.encode() in pickle.dumps(pool)
         pool.client("s3").list_buckets()
+
+
+# -- network failures ------------------------------------------------------------------------
+# The session token travels in a request header. sessionpool masks it in every object it can
+# reach without changing the bytes sent: the credentials' frozen token and the prepared
+# request's header value (a bytes subclass with a masked repr, same bytes). What it cannot
+# reach are the raw request bytes that http.client sends: those three frames, and only those,
+# hold the token after a network failure (exactly as with plain boto3). The secret key never
+# goes on the wire, so it is in no frame at all.
+
+RAW_REQUEST_FRAMES = {
+    ("http/client.py", "send"),
+    ("botocore/awsrequest.py", "_send_output"),
+    ("botocore/awsrequest.py", "send"),
+}
+FILE_TOKEN = "file-token-EXAMPLE-from-the-credentials-file-0000"
+FILE_SECRET = "file-secret-EXAMPLE-from-the-credentials-file"
+
+
+def _frames_with(exc: BaseException, needle: str) -> tuple[set[tuple[str, str]], int]:
+    """(file suffix, function) of every frame in the chain with a local whose repr holds
+    ``needle``, and how many frames had locals at all."""
+    found: set[tuple[str, str]] = set()
+    frames = 0
+    seen: list[BaseException] = []
+    while exc is not None and not any(exc is e for e in seen):
+        seen.append(exc)
+        for frame in traceback.TracebackException.from_exception(exc, capture_locals=True).stack:
+            if frame.filename == __file__:
+                continue  # this test's own frame holds the values it plants
+            frames += 1
+            if any(needle in value for value in (frame.locals or {}).values()):
+                path = frame.filename.replace("\\", "/")
+                suffix = "/".join(path.split("/")[-2:])
+                found.add((suffix, frame.name))
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return found, frames
+
+
+@pytest.fixture
+def silent_port() -> Any:
+    """A port that accepts connections and never answers (for read timeouts)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    yield server.getsockname()[1]
+    stop.set()
+    t.join(10)
+    for s in held:
+        s.close()
+    server.close()
+
+
+def _closed_port() -> int:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = int(s.getsockname()[1])
+    s.close()
+    return port
+
+
+@pytest.mark.parametrize("failure", ["connection refused", "read timeout"])
+@pytest.mark.parametrize("source", ["explicit keys", "credentials file"])
+def test_after_a_network_failure_only_the_raw_request_bytes_hold_the_token(
+    failure: str,
+    source: str,
+    aws_env: Any,
+    aws_files: Any,
+    silent_port: int,
+    secrets_to_scan: set[str],
+) -> None:
+    from botocore.config import Config
+
+    secrets_to_scan.update({SECRET, TOKEN, FILE_SECRET, FILE_TOKEN})
+    if source == "credentials file":
+        _, credentials = aws_files
+        credentials.write_text(
+            "[tokened]\naws_access_key_id = AKIAEXAMPLELOCALS009\n"
+            f"aws_secret_access_key = {FILE_SECRET}\naws_session_token = {FILE_TOKEN}\n"
+        )
+        pool, secret, token = SessionPool(profile="tokened"), FILE_SECRET, FILE_TOKEN
+    else:
+        pool, secret, token = SessionPool(**KEYS), SECRET, TOKEN
+    port = silent_port if failure == "read timeout" else _closed_port()
+    config = Config(retries={"max_attempts": 1}, read_timeout=0.5, connect_timeout=5)
+    s3 = pool.client("s3", endpoint_url=f"http://127.0.0.1:{port}", config=config)
+    with pytest.raises(Exception) as info:
+        s3.list_buckets()
+    with_token, frames = _frames_with(info.value, token)
+    with_secret, _ = _frames_with(info.value, secret)
+    masked, _ = _frames_with(info.value, "b'***'")
+    pool.close()
+    assert frames > 10
+    assert with_secret == set()
+    assert with_token <= RAW_REQUEST_FRAMES, sorted(with_token - RAW_REQUEST_FRAMES)
+    assert masked, "no frame showed the masked token header: the masking was not exercised"

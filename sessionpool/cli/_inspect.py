@@ -53,6 +53,19 @@ def run(args: argparse.Namespace) -> int:
     except (BotoCoreError, ClientError) as exc:
         # botocore's messages name the failing step and never carry a secret.
         return fail(f"resolving credentials for {_label(args.profile)} failed: {exc}", 1)
+    except ValueError as exc:  # a credential_process that printed something that is not JSON
+        return fail(
+            f"resolving credentials for {_label(args.profile)} failed: its credential_process "
+            f"did not print JSON ({type(exc).__name__}: {exc}); run it by hand to see its output.",
+            1,
+        )
+    except OSError as exc:  # a credential_process that cannot be started
+        # strerror only: the exception's filename is the command, which may carry a token.
+        return fail(
+            f"resolving credentials for {_label(args.profile)} failed: its credential_process "
+            f"could not be run ({exc.strerror or type(exc).__name__}).",
+            1,
+        )
     finally:
         pool.close()
 
