@@ -11,6 +11,7 @@ counting exactly one AssumeRole per worker.
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import signal
 import socket
@@ -103,7 +104,7 @@ def check_counts(
 ) -> dict[int, _support.Worker]:
     workers = _support.observed_workers(env.dir)
     assert set(workers) <= set(booted(log))  # only gunicorn's workers called the pool
-    _support.assert_a_session_per_thread(workers, test_pid=__import__("os").getpid())
+    _support.assert_a_session_per_thread(workers, test_pid=os.getpid())
     assert moto.log.count("AssumeRole") - assume_roles_before == len(workers)
     return workers
 
