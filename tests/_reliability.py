@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import socket
 import threading
+import uuid
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ __all__ = [
     "moto_process",
     "quiet_botocore",
     "rss_bytes",
+    "tag",
 ]
 
 
@@ -67,26 +69,42 @@ def quiet_botocore() -> Iterator[None]:
         logger.setLevel(saved)
 
 
+_TAG = "_sessionpool_test_tag"
+
+
+def tag(obj: Any) -> str:
+    """A name for ``obj`` that no other object ever gets, stored on the object itself.
+
+    Unlike ``id(obj)``, which CPython hands to a new object as soon as ``obj`` is freed (3.13
+    reuses a freed client's address at once), a tag is never reused: a random uuid, unique across
+    processes too (a forked child inherits the tags of the objects it inherits, and gives new
+    objects new ones). Remembering tags keeps nothing alive.
+    """
+    attrs = vars(obj)  # the instance dict: no __getattr__ hooks (botocore clients have one)
+    return str(attrs.setdefault(_TAG, uuid.uuid4().hex))  # setdefault: one winner if two race
+
+
 class CloseLog:
-    """Counts ``BaseClient.close`` calls per client while installed; remembers ids, not clients,
-    so that it keeps nothing alive (memory measurements stay honest). Reset between rounds: an id
-    is only unique among live objects."""
+    """Counts ``BaseClient.close`` calls per client while installed; remembers each closed
+    client's :func:`tag`, never the client, so that it keeps nothing alive (memory measurements
+    stay honest) and a new client can never be mistaken for a freed one that was closed."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.closed_ids: list[int] = []
+        self.closed_tags: list[str] = []
 
     def count(self, client: Any) -> int:
+        name = tag(client)
         with self.lock:
-            return self.closed_ids.count(id(client))
+            return self.closed_tags.count(name)
 
-    def ids(self) -> list[int]:
+    def tags(self) -> list[str]:
         with self.lock:
-            return list(self.closed_ids)
+            return list(self.closed_tags)
 
     def reset(self) -> None:
         with self.lock:
-            self.closed_ids.clear()
+            self.closed_tags.clear()
 
 
 def install_close_log(monkeypatch: pytest.MonkeyPatch) -> CloseLog:
@@ -95,8 +113,9 @@ def install_close_log(monkeypatch: pytest.MonkeyPatch) -> CloseLog:
     original = botocore.client.BaseClient.close
 
     def close(self: Any) -> None:
+        name = tag(self)
         with log.lock:
-            log.closed_ids.append(id(self))
+            log.closed_tags.append(name)
         original(self)
 
     monkeypatch.setattr(botocore.client.BaseClient, "close", close)

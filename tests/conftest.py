@@ -29,8 +29,19 @@ DUMMY_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 DUMMY_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 
 
+def operation_name(name: str) -> str:
+    """The operation in an ``X-Amz-Target`` (``AmazonSQS.SendMessage`` -> ``SendMessage``); any
+    other name (a query ``Action``, an HTTP method) as it is."""
+    return name.rpartition(".")[2]
+
+
 class RequestLog:
-    """Counts requests reaching the server, by (Action or X-Amz-Target) name."""
+    """Counts requests reaching the server by operation name, whichever wire protocol botocore
+    uses for the service: the JSON protocols name the operation in ``X-Amz-Target``
+    (``AmazonSQS.SendMessage``, ``DynamoDB_20120810.PutItem``), the query protocol in an
+    ``Action=`` parameter of the form body or the URL (``SendMessage``). Both count as
+    ``SendMessage``: botocore 1.34 speaks query to SQS, newer releases JSON. REST requests (S3)
+    count by HTTP method (``PUT``). ``count()`` takes either spelling."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -49,12 +60,12 @@ class RequestLog:
             params = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
             action = params.get("Action", [""])[0]
         with self.lock:
-            self.counts[action or environ.get("REQUEST_METHOD", "?")] += 1
+            self.counts[operation_name(action) or environ.get("REQUEST_METHOD", "?")] += 1
         return self.app(environ, start_response)
 
-    def count(self, action: str) -> int:
+    def count(self, operation: str) -> int:
         with self.lock:
-            return self.counts[action]
+            return self.counts[operation_name(operation)]
 
     def reset(self) -> None:
         with self.lock:

@@ -16,6 +16,8 @@ import pytest
 
 from sessionpool import SessionPool
 
+from ._reliability import tag
+
 distributed = pytest.importorskip("distributed")
 
 
@@ -28,7 +30,7 @@ def put_and_get(pool: SessionPool, bucket: str, i: int) -> dict[str, Any]:
     return {
         "pid": os.getpid(),
         "thread": threading.get_ident(),
-        "session": id(pool.get_session()),
+        "session": tag(pool.get_session()),
         "ok": read == body,
     }
 
@@ -63,14 +65,14 @@ def test_dask_workers_share_one_pool_per_process_with_a_session_per_thread(
     assert all(r["ok"] for r in results)
     pids = {r["pid"] for r in results}
     assert os.getpid() not in pids
-    sessions_by_thread: dict[tuple[int, int], set[int]] = defaultdict(set)
+    sessions_by_thread: dict[tuple[int, int], set[str]] = defaultdict(set)
     for r in results:
         sessions_by_thread[(r["pid"], r["thread"])].add(r["session"])
     # Each worker thread used one session, and no two threads of a process shared one.
     assert all(len(s) == 1 for s in sessions_by_thread.values())
     for pid in pids:
-        ids = [next(iter(s)) for (p, _), s in sessions_by_thread.items() if p == pid]
-        assert len(ids) == len(set(ids))
+        tags = [next(iter(s)) for (p, _), s in sessions_by_thread.items() if p == pid]
+        assert len(tags) == len(set(tags))
 
     stats = cluster.run(pool_stats, pool)  # worker address -> that process's pool stats
     assert len(stats) == 2

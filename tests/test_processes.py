@@ -24,6 +24,8 @@ import pytest
 
 from sessionpool import SessionPool
 
+from ._reliability import tag
+
 pytestmark = [
     # Python 3.12+ warns when a multi-threaded process forks (the moto server's threads live in
     # this process); what the pool does across the fork is what is tested here.
@@ -73,13 +75,13 @@ def round_trip_worker(
 
 def executor_task(
     pool: SessionPool, env: dict[str, str], bucket: str, key: str, body: bytes
-) -> tuple[int, bytes, int]:
-    """Write and read back one object through ``pool``; return (pid, body read, id of client)."""
+) -> tuple[int, bytes, str]:
+    """Write and read back one object through ``pool``; return (pid, body read, client's tag)."""
     _install_env(env)
     s3 = pool.client("s3")
     s3.put_object(Bucket=bucket, Key=key, Body=body)
     got = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    return os.getpid(), got, id(s3)
+    return os.getpid(), got, tag(s3)
 
 
 @pytest.mark.parametrize("method", START_METHODS)
@@ -110,6 +112,7 @@ def test_process_pool_executor_tasks_use_a_pool_passed_as_an_argument(
     method: str, pool: SessionPool, bucket: str
 ) -> None:
     parent_s3 = pool.client("s3")  # referenced until the end: a fork worker inherits it, alive
+    parent_tag = tag(parent_s3)  # before any worker exists: a fork worker's copy carries it too
     env = _aws_env()
     run = uuid.uuid4().hex
     items = {f"{method}-{run}-{i}": f"task {i} of {run}".encode() for i in range(8)}
@@ -120,11 +123,10 @@ def test_process_pool_executor_tasks_use_a_pool_passed_as_an_argument(
         }
         results = {key: future.result(timeout=TIMEOUT) for key, future in futures.items()}
 
-    for key, (pid, got, client_id) in results.items():
+    for key, (pid, got, client_tag) in results.items():
         assert pid != os.getpid()
         assert got == items[key]
-        if method == "fork":  # ids compare only within one address space
-            assert client_id != id(parent_s3)
+        assert client_tag != parent_tag  # the worker's own client, never the parent's copy
     for key, body in items.items():
         assert parent_s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
 

@@ -29,6 +29,7 @@ from ._reliability import (
     moto_process,
     quiet_botocore,
     rss_bytes,
+    tag,
 )
 
 ROUNDS = 10
@@ -56,13 +57,14 @@ def churn_pool(
     pool.close()
 
 
-def run_round(pool: SessionPool, bucket: str, round_no: int) -> list[int]:
+def run_round(pool: SessionPool, bucket: str, round_no: int) -> list[str]:
     """One executor of WORKERS threads (all started together), each putting and reading back an
-    object under every key; shut down on leaving the block. Returns the ids of the clients used
-    (ids, not clients: holding the clients would keep them alive past their thread)."""
+    object under every key; shut down on leaving the block. Returns the tags of the clients used
+    (tags, not clients: holding the clients would keep them alive past their thread; tags, not
+    ids: a freed client's id goes to the next object made)."""
     barrier = threading.Barrier(WORKERS)
 
-    def task(i: int) -> list[int]:
+    def task(i: int) -> list[str]:
         barrier.wait(BARRIER_TIMEOUT)  # one task per worker: the executor starts all 8 threads
         used = []
         for key_args in KEYS:
@@ -71,12 +73,12 @@ def run_round(pool: SessionPool, bucket: str, round_no: int) -> list[int]:
             body = f"{key} {uuid.uuid4().hex}".encode()
             s3.put_object(Bucket=bucket, Key=key, Body=body)
             assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == body
-            used.append(id(s3))
+            used.append(tag(s3))
         return used
 
     with ThreadPoolExecutor(max_workers=WORKERS) as executor:
         results = list(executor.map(task, range(WORKERS)))
-    return [client_id for ids in results for client_id in ids]
+    return [name for tags in results for name in tags]
 
 
 def test_descriptors_return_to_baseline_after_every_executor_shutdown(
@@ -109,7 +111,7 @@ def test_every_ended_workers_clients_are_closed_exactly_once_per_round(
         close_log.reset()
         used = run_round(pool, bucket, round_no)
         assert len(set(used)) == WORKERS * len(KEYS)  # every worker had its own clients
-        assert sorted(close_log.ids()) == sorted(used)  # each closed once, nothing else closed
+        assert sorted(close_log.tags()) == sorted(used)  # each closed once, nothing else closed
     s = pool.stats()
     assert s["threads"] == 1  # only the main thread (it created the bucket) still has a slot
     assert s["sessions_created"] == 1 + ROUNDS * WORKERS * len(KEYS)
