@@ -8,6 +8,7 @@ models and, per key, one credentials object, so making them is cheap.
 from __future__ import annotations
 
 from ._default import client, default_pool, resource, session, set_default_pool
+from ._diagnostics import diagnostics
 from ._errors import (
     ConflictingArgumentError,
     CredentialResolutionError,
@@ -34,6 +35,7 @@ __all__ = [
     "__version__",
     "client",
     "default_pool",
+    "diagnostics",
     "resource",
     "session",
     "set_default_pool",

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.config import Config
+
 from ._botocore import config_options
 from ._errors import ConflictingArgumentError, InvalidArgumentError
 from ._secrets import SECRET_FIELDS, SECRET_NAMES, StaticKeys, fingerprint
@@ -182,18 +184,20 @@ def _freeze(value: object) -> object:
 
 
 def _freeze_config(config: object) -> object:
-    options = config_options(config)
-    if options is None:
+    if not isinstance(config, Config):
         raise InvalidArgumentError(
             f"config must be a botocore.config.Config, not {type(config).__name__}; "
             f"build one with botocore.config.Config(...)."
         )
+    options = config_options(config)
     try:
-        return ("config", _freeze(options))
+        if options is not None:
+            return ("config", _freeze(options))
     except TypeError:
-        # A value we cannot compare by value (a callable, say): key by identity instead. The
-        # cache entry holds the client, which holds the config, so the id cannot be reused.
-        return ("config-id", id(config))
+        pass
+    # A value we cannot compare by value (a callable, say), or options we cannot read: key by
+    # identity. The cache entry holds the client, which holds the config: the id stays its own.
+    return ("config-id", id(config))
 
 
 def client_cache_key(

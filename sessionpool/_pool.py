@@ -203,14 +203,15 @@ class SessionPool:
             # The same arguments again in this thread: skip rebuilding the key (microseconds).
             memo_key = (self._current_scope(), service_name, args, *kwargs.items())
             try:
-                session, client = self._local.slot.by_args[memo_key]
+                session, client, generation = self._local.slot.by_args[memo_key]
             except (AttributeError, KeyError):
                 pass
             except TypeError:  # an unhashable argument: no memo for this call
                 memo_key = None
             else:
-                session.hits += 1
-                return client
+                if session.generation == generation:  # else: handlers changed since
+                    session.hits += 1
+                    return client
         else:
             memo_key = None  # calls carrying a secret are never memoised
         kwargs, args = mask_secrets(kwargs, args)  # first: no frame below holds a bare secret
@@ -360,7 +361,7 @@ class SessionPool:
         return slot
 
     def _new_session(self, key: SessionKey) -> PooledSession:
-        core = _botocore.new_core_session(key.profile)
+        core, events = _botocore.new_watched_session(key.profile)
         explicit = key.static_keys is not None
 
         def resolve() -> Any:
@@ -388,6 +389,7 @@ class SessionPool:
             # Clients copy the session's event handlers when they are created, so this covers
             # every client of the session.
             _expiry.install(core, credentials, self._retry_expired)
+        session.watch(events)  # from here on, a handler change drops the session's clients
         log.debug(
             "created session for %s in thread %s", key.describe(), threading.current_thread().name
         )
@@ -418,7 +420,7 @@ class SessionPool:
         for profile in keys:
             session: Any = self.get_session(**({} if profile is None else {"profile": profile}))
             sessions += 1
-            loader = _botocore.core_session(session).get_component("data_loader")
+            loader = session.botocore_session.get_component("data_loader")
             known = set(loader.list_available_services("service-2"))
             for name in names:
                 if name not in known:

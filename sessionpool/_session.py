@@ -8,6 +8,14 @@ key, see :func:`~sessionpool._keys.client_cache_key`).
 
 A PooledSession belongs to one thread (the pool never hands it to another), so its caches need no
 lock. The no-argument case, ``s.client("s3")``, is the hot path: a dict lookup by service name.
+
+Handlers behave as in boto3 (HAZARDS P1, P2): a handler registered or unregistered on the
+session's ``events`` applies to every client the session hands out afterwards, so the clients and
+resources it cached before are dropped from its cache (not closed: whoever holds one keeps a
+working client, as in boto3) and rebuilt on next use; the pool still closes them with the
+session. Before making a client, the session also takes in any change to botocore's built-in
+handlers since it was made (a plugin such as moto imported later), as a plain session made now
+would carry it.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3.session
 
+from . import _botocore
 from ._errors import InvalidArgumentError
 from ._keys import SessionKey, client_cache_key
 from ._secrets import SECRET_NAMES, mask_secrets
@@ -48,6 +57,7 @@ class PooledSession(boto3.session.Session):
         self, key: SessionKey, botocore_session: Any, counters: Any, **kwargs: Any
     ) -> None:
         super().__init__(botocore_session=botocore_session, **kwargs)
+        self._core = botocore_session
         self.pool_key = key
         self._pid = os.getpid()
         # Owned by one thread: no lock. _by_name is the no-argument fast path (service -> client)
@@ -62,6 +72,27 @@ class PooledSession(boto3.session.Session):
         # Set once the pool dropped this session (eviction, close, thread exit); it still works
         # as a plain boto3 Session, but the pool no longer tracks what it makes.
         self.retired = False
+        # Bumped whenever the session's handlers change; memos elsewhere compare it.
+        self.generation = 0
+        self._watched: Any = None
+        self._superseded: list[Any] = []  # clients cached before a handler change
+
+    def watch(self, events: Any) -> None:
+        """Follow handler changes on ``events`` (the session's watched emitter), from now on."""
+        self._watched = events
+        events.on_change = self._handlers_changed
+
+    def _handlers_changed(self) -> None:
+        self.generation += 1
+        self._superseded.extend(self._clients.values())
+        self._by_name.clear()
+        self._memo.clear()
+        self._clients.clear()
+        self._resources.clear()
+
+    def _refresh_builtins(self) -> None:
+        if self._watched is not None:
+            _botocore.sync_builtins(self._core, self._watched)
 
     def __repr__(self) -> str:
         return (
@@ -102,6 +133,7 @@ class PooledSession(boto3.session.Session):
             _check_service(service_name)
             kwargs, args = mask_secrets(kwargs, args)
             cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
+            self._refresh_builtins()  # may drop the cache: a plugin changed the built-ins
             client = self._clients.get(cache_key)
             if client is not None:
                 self.hits += 1
@@ -128,6 +160,7 @@ class PooledSession(boto3.session.Session):
             _check_service(service_name)
             kwargs, args = mask_secrets(kwargs, args)
             cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
+            self._refresh_builtins()
             resource = self._resources.get(cache_key)
             if resource is not None:
                 self.hits += 1
@@ -139,13 +172,21 @@ class PooledSession(boto3.session.Session):
             return resource
 
     @property
+    def botocore_session(self) -> Any:
+        """The ``botocore.session.Session`` this Session wraps (boto3 keeps no public handle)."""
+        return self._core
+
+    @property
     def client_count(self) -> int:
         return len(self._clients)
 
     def forget(self) -> list[Any]:
         """Drop every cached client and resource; return the clients, for the caller to close."""
         self.retired = True
-        clients = list(self._clients.values())
+        if self._watched is not None:
+            self._watched.on_change = None
+        clients = [*self._clients.values(), *self._superseded]
+        self._superseded.clear()
         self._by_name.clear()
         self._memo.clear()
         self._clients.clear()

@@ -88,10 +88,11 @@ class ThreadSlot:
     def __init__(self, counters: Counters) -> None:
         self.sessions: dict[SessionKey, PooledSession] = {}
         self.fast: dict[Scope | None, PooledSession] = {}
-        # (scope, service, *call arguments) -> (session, client), for calls with arguments;
+        # (scope, service, *call arguments) -> (session, client, session's generation), for
+        # calls with arguments;
         # emptied whenever a session is dropped, and when it grows past MEMO_LIMIT (a caller
         # that builds a new Config per call would otherwise grow it without end).
-        self.by_args: dict[tuple[Any, ...], tuple[PooledSession, Any]] = {}
+        self.by_args: dict[tuple[Any, ...], tuple[PooledSession, Any, int]] = {}
         self.scopes: dict[SessionKey, Scope] = {}  # interned scopes of this thread's keys
         self.pid = os.getpid()
         self.thread_name = threading.current_thread().name
@@ -104,7 +105,7 @@ class ThreadSlot:
         """Memoise a call with arguments (see ``by_args``), if its session is still tracked."""
         if len(self.by_args) >= MEMO_LIMIT:
             self.by_args.clear()
-        self.by_args[memo_key] = (session, client)
+        self.by_args[memo_key] = (session, client, session.generation)
         # As for the fast table: check after publishing (drop pops the key, then clears memos).
         if self.sessions.get(session.pool_key) is not session:
             self.by_args.pop(memo_key, None)

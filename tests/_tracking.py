@@ -13,7 +13,7 @@ def untracked(pool: Any) -> list[str]:
     out = []
     for slot in list(pool._slots):
         reachable = [("fast", s) for s in list(slot.fast.values())]
-        reachable += [("memo", s) for s, _ in list(slot.by_args.values())]
+        reachable += [("memo", s) for s, *_ in list(slot.by_args.values())]
         tracked = list(slot.sessions.values())
         for how, session in reachable:
             if not any(session is s for s in tracked):

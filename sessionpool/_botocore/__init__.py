@@ -9,54 +9,56 @@ scanning the source. Each use here is an optimisation or a convenience with a pu
 * :mod:`.emitter`: a copy-on-write event emitter (``botocore.hooks._PrefixTrie``'s node layout).
 * :mod:`.sessions`: new botocore sessions that copy a prototype emitter and share the endpoint
   resolver and exceptions factory (``Session._register_internal_component``).
-* this module: small accessors for single private attributes, each with a fallback.
+* :mod:`.credentials`: reading refreshable credentials' expiry (``credential_snapshot``).
+* this module: the options of a ``Config`` (``config_by_value``).
+
+:mod:`.guard` holds the switches; ``sessionpool.diagnostics()`` reports them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from botocore.config import Config
+
 from .credentials import expiry_time
-from .guard import diagnostics
+from .guard import SURPRISES, Switch, diagnostics
 from .loader import warm as warm_loader
-from .sessions import new_core_session
+from .sessions import new_core_session, new_watched_session, set_credentials, sync_builtins
+
+by_value = Switch(
+    "config_by_value",
+    "key clients by the options of their Config, so equal Configs share a client; "
+    "off: by the Config object's identity",
+)
 
 __all__ = [
     "config_options",
-    "core_session",
     "diagnostics",
     "expiry_time",
     "new_core_session",
+    "new_watched_session",
     "set_credentials",
+    "sync_builtins",
     "warm_loader",
 ]
 
 
-def core_session(session: Any) -> Any:
-    """The botocore session inside a ``boto3.session.Session`` (boto3 keeps it as ``_session``).
-
-    Parameters:
-        session: a boto3 Session.
-    """
-    return session._session
-
-
-def set_credentials(core: Any, credentials: Any) -> None:
-    """Make ``core.get_credentials()`` return ``credentials`` without resolving the chain.
-
-    Parameters:
-        core: a botocore session that has not resolved credentials yet.
-        credentials: the object its ``get_credentials()`` returns from now on.
-    """
-    # botocore.session.Session.get_credentials() returns this attribute once it is set.
-    core._credentials = credentials
-
-
 def config_options(config: Any) -> dict[str, Any] | None:
-    """The options a user passed to ``botocore.config.Config(...)``, or None if not a Config.
+    """The options a user passed to ``botocore.config.Config(...)``, or None if they cannot be
+    read (not a Config, or the ``config_by_value`` switch is off): then key the client by the
+    Config object's identity instead.
 
     Parameters:
         config: the object passed as a client's ``config``.
     """
-    options = getattr(config, "_user_provided_options", None)
-    return options if isinstance(options, dict) else None
+    if not by_value.active:
+        return None
+    try:
+        options = config._user_provided_options
+        assert isinstance(options, dict), "Config._user_provided_options is not a dict"
+    except SURPRISES as exc:
+        if isinstance(config, Config):
+            by_value.off("reading a Config's options failed", exc)
+        return None
+    return options

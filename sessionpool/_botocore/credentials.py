@@ -40,7 +40,10 @@ def expiry_time(credentials: Any) -> datetime.datetime | None:
     Parameters:
         credentials: botocore credentials, refreshable or not.
     """
-    expiry = getattr(credentials, "_expiry_time", None)
+    try:
+        expiry = getattr(credentials, "_expiry_time", None)
+    except SURPRISES:  # a property that raises: show "unknown"
+        return None
     return expiry if isinstance(expiry, datetime.datetime) else None
 
 

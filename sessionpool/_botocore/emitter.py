@@ -13,9 +13,11 @@ lists computed by the other) and its own unique-id bookkeeping (botocore's share
 dicts, whose ``count`` an unregister decrements).
 
 This relies on the layout of botocore's private ``_PrefixTrie`` (node dicts with ``chunk``,
-``children`` and ``values``; ``NodeList``). :func:`cow_supported` checks it against botocore's
-own trie on the real built-in handlers before the pool uses it, and the pool falls back to
-botocore's emitter if anything differs.
+``children`` and ``values``; ``NodeList``; ``_MIDDLE``) and ``HierarchicalEmitter``'s
+``_handlers``, ``_unique_id_handlers`` and ``_lookup_cache``. Nothing here fails at import if
+they are gone: :func:`cow_supported` checks the whole behaviour against botocore's own trie on
+the real built-in handlers before the pool uses it, and any difference or error turns the
+``cow_emitter`` switch off (the pool then copies botocore's own trie node by node).
 """
 
 from __future__ import annotations
@@ -24,14 +26,24 @@ import copy
 from typing import Any
 
 from botocore import hooks
-from botocore.hooks import HierarchicalEmitter, NodeList
+from botocore.hooks import HierarchicalEmitter
 
-__all__ = ["CowEmitter", "cow_supported"]
+from .guard import SURPRISES, Switch
+
+__all__ = ["CowEmitter", "Watched", "WatchedEmitter", "cow", "cow_supported"]
+
+cow = Switch(
+    "cow_emitter",
+    "copy-on-write event emitters: a session's or client's copy of the handlers is O(1); "
+    "off: each copy walks the whole handler trie",
+)
 
 _Node = dict[str, Any]
-# Private botocore names, looked up once (cow_supported() verifies the behaviour they imply).
-_PrefixTrie: Any = getattr(hooks, "_PrefixTrie")  # noqa: B009
-_MIDDLE: int = getattr(hooks, "_MIDDLE")  # noqa: B009
+# Private botocore names, looked up once and never required at import: cow_supported() verifies
+# the behaviour they imply before anything uses them.
+_PrefixTrie: Any = getattr(hooks, "_PrefixTrie", object)
+_MIDDLE: int = getattr(hooks, "_MIDDLE", 1)
+NodeList: Any = getattr(hooks, "NodeList", None)
 
 
 class _CowTrie(_PrefixTrie):  # type: ignore[misc]
@@ -99,7 +111,54 @@ class _CowTrie(_PrefixTrie):  # type: ignore[misc]
         return new
 
 
-class CowEmitter(HierarchicalEmitter):
+class Watched(HierarchicalEmitter):
+    """An emitter that calls ``on_change()`` after every registration or unregistration made
+    through its public methods, and remembers the built-in handlers it was given (``builtins``).
+
+    A pooled session uses it to see ``s.events.register(...)`` and drop the clients it cached
+    before (HAZARDS P2). A copy (botocore copies a session's emitter into each client) starts
+    with no ``on_change``: a client's own registrations are not the session's.
+    """
+
+    on_change: Any = None
+    builtins: tuple[Any, ...] = ()
+
+    def _changed(self) -> None:
+        callback = self.on_change
+        if callback is not None:
+            callback()
+
+    def register(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().register(*args, **kwargs)
+        self._changed()
+        return result
+
+    def register_first(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().register_first(*args, **kwargs)
+        self._changed()
+        return result
+
+    def register_last(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().register_last(*args, **kwargs)
+        self._changed()
+        return result
+
+    def unregister(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().unregister(*args, **kwargs)
+        self._changed()
+        return result
+
+    def __copy__(self) -> Any:
+        new = super().__copy__()
+        new.on_change = None
+        return new
+
+
+class WatchedEmitter(Watched):
+    """botocore's emitter, watched: used when the copy-on-write one is off."""
+
+
+class CowEmitter(Watched):
     """A ``HierarchicalEmitter`` whose copies are O(1) and share no mutable bookkeeping."""
 
     def __init__(self) -> None:
@@ -112,16 +171,30 @@ class CowEmitter(HierarchicalEmitter):
         state["_handlers"] = copy.copy(state["_handlers"])
         state["_unique_id_handlers"] = {k: dict(v) for k, v in state["_unique_id_handlers"].items()}
         state["_lookup_cache"] = {}
+        state["on_change"] = None
         new.__dict__.update(state)
         return new
 
 
 def cow_supported(proto: CowEmitter, reference: Any) -> bool:
-    """True if ``proto`` (built like ``reference``) answers every lookup exactly as it does.
+    """True if ``proto`` (built like ``reference``) answers every lookup exactly as it does;
+    otherwise turn the ``cow_emitter`` switch off (with the reason) and return False.
 
     Checks each registered event name, through a copy and after a write on the copy, so a
     botocore release that changed the trie's layout is caught before any session uses it.
     """
+    try:
+        problem = _compare(proto, reference)
+    except SURPRISES as exc:
+        cow.off("checking the copy-on-write emitter against botocore's failed", exc)
+        return False
+    if problem:
+        cow.off(problem)
+        return False
+    return True
+
+
+def _compare(proto: CowEmitter, reference: Any) -> str | None:
     names: list[str] = []
 
     def walk(node: _Node, prefix: list[str]) -> None:
@@ -129,22 +202,25 @@ def cow_supported(proto: CowEmitter, reference: Any) -> bool:
             names.append(".".join([*prefix, part]))
             walk(child, [*prefix, part])
 
-    try:
-        walk(reference._handlers._root, [])
-        probe: Any = copy.copy(proto)
-        cow: Any = proto
+    if _PrefixTrie is object or NodeList is None:
+        return "botocore.hooks has no _PrefixTrie or NodeList"
+    walk(reference._handlers._root, [])
+    if not names:
+        return "botocore's trie shows no registered event names"
+    probe: Any = copy.copy(proto)
+    original: Any = proto
 
-        def marker(**kwargs: Any) -> None:
-            return None
+    def marker(**kwargs: Any) -> None:
+        return None
 
-        probe.register("sessionpool-probe.event", marker)
-        for name in names:
-            expected = list(reference._handlers.prefix_search(name))
-            if list(cow._handlers.prefix_search(name)) != expected:
-                return False
-            if list(probe._handlers.prefix_search(name)) != expected:
-                return False
-        probe.unregister("sessionpool-probe.event", marker)
-        return not cow._handlers.prefix_search("sessionpool-probe.event") and bool(names)
-    except Exception:  # noqa: BLE001 - any surprise means: do not use it
-        return False
+    probe.register("sessionpool-probe.event", marker)
+    for name in names:
+        expected = list(reference._handlers.prefix_search(name))
+        if list(original._handlers.prefix_search(name)) != expected:
+            return f"the copy-on-write trie answers {name!r} differently from botocore's"
+        if list(probe._handlers.prefix_search(name)) != expected:
+            return f"a copy of the copy-on-write trie answers {name!r} differently"
+    probe.unregister("sessionpool-probe.event", marker)
+    if original._handlers.prefix_search("sessionpool-probe.event"):
+        return "a handler registered on a copy reached the original"
+    return None

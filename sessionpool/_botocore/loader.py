@@ -15,6 +15,10 @@ kept here:
 
 The loader is inherited across ``fork``: it is read-only data, and sharing its pages
 copy-on-write is the point of :func:`warm`. Only its lock is replaced in the child.
+
+Private names: ``Loader._search_paths`` (replaced by the de-duplicating list) and the names of
+the cached entry points. If any is missing, or ``search_paths`` is not the list given, the
+``shared_loader`` switch goes off and each session builds botocore's own loader.
 """
 
 from __future__ import annotations
@@ -29,8 +33,26 @@ from botocore.exceptions import DataNotFoundError
 from botocore.loaders import Loader
 
 from .. import _fork
+from .guard import SURPRISES, Switch
 
-__all__ = ["SharedLoader", "loader_for", "warm"]
+__all__ = ["SharedLoader", "loader_for", "shared", "warm"]
+
+shared = Switch(
+    "shared_loader",
+    "one data loader per process, so each model is parsed once; "
+    "off: every session parses the models it uses (~75 ms and ~14 MB per thread)",
+)
+
+# botocore's cached entry points, serialised below. They call one another, hence the RLock.
+_CACHED = (
+    "list_available_services",
+    "determine_latest_version",
+    "list_api_versions",
+    "load_service_model",
+    "load_data_with_path",
+    "load_data",
+)
+_MISSING = [name for name in _CACHED if not callable(getattr(Loader, name, None))]
 
 _BOTO3_DATA_PATH = os.path.join(os.path.dirname(boto3.__file__), "data")
 
@@ -48,14 +70,16 @@ class _DedupList(list[str]):
 
 
 def _locked(name: str) -> Any:
-    unbound = getattr(Loader, name)
+    # A missing name (a future botocore) must not break import: loader_for() checks _MISSING
+    # and never builds a SharedLoader then.
+    unbound = getattr(Loader, name, None)
 
     def method(self: SharedLoader, *args: Any, **kwargs: Any) -> Any:
         with self._load_lock:
-            return unbound(self, *args, **kwargs)
+            return unbound(self, *args, **kwargs)  # type: ignore[misc]
 
     method.__name__ = name
-    method.__doc__ = unbound.__doc__
+    method.__doc__ = getattr(unbound, "__doc__", None)
     return method
 
 
@@ -88,16 +112,27 @@ _loaders: dict[str | None, SharedLoader] = {}
 _loaders_lock = _fork.Lock()
 
 
-def loader_for(data_path: str | None) -> SharedLoader:
-    """The process's shared loader for a botocore ``data_path`` setting (``AWS_DATA_PATH``)."""
+def loader_for(data_path: str | None) -> SharedLoader | None:
+    """The process's shared loader for a botocore ``data_path`` setting (``AWS_DATA_PATH``), or
+    None when the ``shared_loader`` switch is off (then sessions build their own)."""
     loader = _loaders.get(data_path)
     if loader is not None:
         return loader
+    if not shared.active:
+        return None
     extra = None
     if data_path is not None:
         # As botocore.loaders.create_loader does.
         extra = [os.path.expanduser(os.path.expandvars(p)) for p in data_path.split(os.pathsep)]
-    candidate = SharedLoader(extra)
+    try:
+        if _MISSING:
+            raise AttributeError(f"botocore's Loader has no {', '.join(_MISSING)}")
+        candidate = SharedLoader(extra)
+        if not isinstance(candidate.search_paths, _DedupList):
+            raise AttributeError("Loader.search_paths is not the list the loader was given")
+    except SURPRISES as exc:
+        shared.off("building the shared data loader failed", exc)
+        return None
     with _loaders_lock:
         return _loaders.setdefault(data_path, candidate)
 

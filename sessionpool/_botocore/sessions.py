@@ -6,20 +6,27 @@ inspection), and it builds its own data loader, endpoint resolver and exceptions
 *state* of a session must be per thread; these pieces are read-only or idempotent caches, so we
 build them once and hand every new session its own copy or a shared reference:
 
-* **Built-in handlers**: a prototype emitter holds them, registered once. Each session gets a
-  copy whose lookup cache and unique-id table are its own (``copy.copy`` of a botocore emitter
-  would share both, HAZARDS S2). The prototype is a copy-on-write :class:`~.emitter.CowEmitter`,
-  so the copy is O(1), and so are the copies botocore makes of it for every client; if that
-  emitter does not match this botocore's trie, a plain emitter whose trie is copied node by
-  node. Passed through botocore's public ``event_hooks`` / ``include_builtin_handlers``.
-* **Data loader** (:mod:`.loader`), **endpoint resolver** (``endpoints.json``, read-only) and
-  **exceptions factory** (a per-service cache of generated exception classes; a racing first
-  build makes the same class twice, harmlessly): one per process and data path.
+* **Built-in handlers** (switch ``prototype_emitter``): a prototype emitter holds them,
+  registered once. Each session gets a copy whose lookup cache and unique-id table are its own
+  (``copy.copy`` of a botocore emitter would share both, HAZARDS S2). The prototype is a
+  copy-on-write :class:`~.emitter.CowEmitter`, so the copy is O(1), and so are the copies botocore
+  makes of it for every client; if that emitter does not match this botocore's trie, a plain
+  emitter whose trie is copied node by node. Passed through botocore's public ``event_hooks`` /
+  ``include_builtin_handlers``. The prototype is rebuilt whenever
+  ``botocore.handlers.BUILTIN_HANDLERS`` changes (moto appends its ``before-send`` handler when it
+  is imported; HAZARDS P1), so a new session carries exactly what a plain one made then would.
+* **Data loader** (:mod:`.loader`, switch ``shared_loader``), **endpoint resolver**
+  (``endpoints.json``, read-only) and **exceptions factory** (a per-service cache of generated
+  exception classes; a racing first build makes the same class twice, harmlessly; switch
+  ``shared_components``): one per process and data path.
 
-Relied-on private botocore attributes: ``HierarchicalEmitter._handlers`` and
-``_unique_id_handlers``, ``Session._register_internal_component`` / ``_get_internal_component``.
-If any is missing (a future botocore), we fall back to plain sessions, which are slower but
-equally correct.
+Private botocore names: ``HierarchicalEmitter._handlers`` and ``_unique_id_handlers``,
+``Session._register_internal_component`` / ``_get_internal_component``. Each use is guarded where
+it happens: on any surprise its switch goes off and sessions are built botocore's own way, slower
+but equally correct.
+
+``_lock`` guards the prototype and the shared components while they are built; afterwards they
+are only read. A :class:`~sessionpool._fork.Lock`: a forked child gets a fresh one.
 """
 
 from __future__ import annotations
@@ -28,58 +35,105 @@ import copy
 import logging
 from typing import Any, cast
 
+import botocore.handlers
 import botocore.session
+from botocore.credentials import CredentialProvider, CredentialResolver
 from botocore.hooks import HierarchicalEmitter
 
 from .. import _fork
+from . import emitter as _emitter
 from . import loader as _loader
-from .emitter import CowEmitter, cow_supported
+from .guard import SURPRISES, Switch
 
-__all__ = ["new_core_session"]
+__all__ = ["new_core_session", "new_watched_session", "set_credentials", "sync_builtins"]
 
 log = logging.getLogger("sessionpool")
 
+prototype = Switch(
+    "prototype_emitter",
+    "register botocore's ~130 built-in handlers once and copy them into each new session; "
+    "off: each session registers them itself (~9 ms)",
+)
+components = Switch(
+    "shared_components",
+    "one endpoint resolver and exceptions factory per process; off: one per session",
+)
+
 _SHARED_INTERNALS = ("endpoint_resolver", "exceptions_factory")
 
-# Built once per process under _lock, then only read. Inherited across fork, like the loader.
+# Built under _lock, then only read. Inherited across fork, like the loader.
 _lock = _fork.Lock()
-_proto_emitter: HierarchicalEmitter | None = None
+_proto: tuple[int, HierarchicalEmitter] | None = None  # (BUILTIN_HANDLERS signature, prototype)
 _internals: dict[str | None, dict[str, Any]] = {}
-_fast = True
+
+
+def _builtins() -> tuple[Any, ...]:
+    return tuple(botocore.handlers.BUILTIN_HANDLERS)
+
+
+def _builtins_signature() -> int:
+    """Changes whenever anything is added to, removed from or replaced in BUILTIN_HANDLERS."""
+    return hash(_builtins())
 
 
 def _prototype() -> HierarchicalEmitter | None:
     """The emitter every new session copies: botocore's built-in handlers, registered once."""
-    global _proto_emitter, _fast
-    if _proto_emitter is not None or not _fast:
-        return _proto_emitter
+    global _proto
+    if not prototype.active:
+        return None
+    try:
+        signature = _builtins_signature()
+    except SURPRISES as exc:
+        prototype.off("botocore.handlers.BUILTIN_HANDLERS is not a list of handlers", exc)
+        return None
+    proto = _proto
+    if proto is not None and proto[0] == signature:
+        return proto[1]
     with _lock:
-        if _proto_emitter is None and _fast:
+        proto = _proto
+        if proto is not None and proto[0] == signature:
+            return proto[1]
+        built = _build_prototype()
+        if built is None:
+            return None
+        if proto is not None:
+            log.debug("botocore's built-in handlers changed; rebuilt the prototype emitter")
+        _proto = (signature, built)
+        return built
+
+
+def _build_prototype() -> HierarchicalEmitter | None:
+    try:
+        builtins = _builtins()
+        reference = _emitter.WatchedEmitter()
+        botocore.session.Session(event_hooks=reference)  # registers the built-ins
+        chosen: Any = reference
+        if _emitter.cow.active:
             try:
-                reference = HierarchicalEmitter()
-                botocore.session.Session(event_hooks=reference)  # registers the built-ins
-                cow = CowEmitter()
+                cow = _emitter.CowEmitter()
                 botocore.session.Session(event_hooks=cow)
-                chosen: HierarchicalEmitter = cow if cow_supported(cow, reference) else reference
-                _copy_emitter(chosen)
-            except (AttributeError, TypeError):  # botocore changed its internals
-                log.debug("prototype emitter unavailable; using plain sessions", exc_info=True)
-                _fast = False
-                return None
-            if chosen is reference:
-                log.debug("copy-on-write emitter does not match this botocore; not using it")
-            _proto_emitter = chosen
-    return _proto_emitter
+            except SURPRISES as exc:
+                _emitter.cow.off("building the copy-on-write emitter failed", exc)
+            else:
+                if _emitter.cow_supported(cow, reference):
+                    chosen = cow
+        _copy_emitter(chosen)  # the copy must work before any session relies on it
+        chosen.builtins = builtins
+        return cast(HierarchicalEmitter, chosen)
+    except SURPRISES as exc:
+        prototype.off("building the prototype emitter failed", exc)
+        return None
 
 
 def _copy_emitter(proto: HierarchicalEmitter) -> HierarchicalEmitter:
     """A new session's emitter: O(1) for a :class:`CowEmitter`, a trie copy otherwise."""
-    if isinstance(proto, CowEmitter):
+    if isinstance(proto, _emitter.CowEmitter):
         return copy.copy(proto)
-    emitter: Any = HierarchicalEmitter()
+    emitter: Any = _emitter.WatchedEmitter()
     source: Any = proto
     emitter._handlers = copy.copy(source._handlers)
     emitter._unique_id_handlers = {k: dict(v) for k, v in source._unique_id_handlers.items()}
+    emitter.builtins = source.builtins
     return cast(HierarchicalEmitter, emitter)
 
 
@@ -100,22 +154,110 @@ def new_core_session(profile: str | None) -> Any:
     Parameters:
         profile: the profile to select, or None for botocore's default resolution.
     """
+    return new_watched_session(profile)[0]
+
+
+def new_watched_session(profile: str | None) -> tuple[Any, _emitter.Watched]:
+    """As :func:`new_core_session`, and the session's :class:`~.emitter.Watched` emitter.
+
+    Parameters:
+        profile: the profile to select, or None for botocore's default resolution.
+    """
+    core = None
+    events: Any = None
     proto = _prototype()
-    if proto is None:
-        core = botocore.session.Session()
-    else:
-        core = botocore.session.Session(
-            event_hooks=_copy_emitter(proto), include_builtin_handlers=False
-        )
+    if proto is not None:
+        try:
+            events = _copy_emitter(proto)
+            core = botocore.session.Session(event_hooks=events, include_builtin_handlers=False)
+        except SURPRISES as exc:
+            prototype.off("copying the prototype emitter failed", exc)
+    if core is None:
+        events = _emitter.WatchedEmitter()
+        builtins = _builtins()
+        core = botocore.session.Session(event_hooks=events)  # botocore registers the built-ins
+        events.builtins = builtins
     if profile is not None:
         core.set_config_variable("profile", profile)
     # Register the shared loader before boto3 wraps the session (HAZARDS S1): boto3 then appends
     # its data path to the shared loader's de-duplicating search path list.
     data_path = core.get_config_variable("data_path")
-    core.register_component("data_loader", _loader.loader_for(data_path))
-    if _fast:
+    loader = _loader.loader_for(data_path)
+    if loader is not None:
+        core.register_component("data_loader", loader)
+    if components.active:
         try:
             _share_internals(core, data_path)
-        except AttributeError:
-            log.debug("cannot share botocore internals", exc_info=True)
-    return core
+        except SURPRISES as exc:
+            components.off("sharing the endpoint resolver and exceptions factory failed", exc)
+    return core, events
+
+
+def sync_builtins(core: Any, events: _emitter.Watched) -> bool:
+    """Bring a session's built-in handlers up to date with ``BUILTIN_HANDLERS``; True if changed.
+
+    A plugin that edits botocore's built-in handlers after import (moto appends its
+    ``before-send`` interceptor) changes what a plain botocore session made *now* would carry;
+    this registers (or unregisters) the difference on ``core``, through botocore's public
+    ``register*``/``unregister``, as botocore registers built-ins, so clients made from it
+    afterwards carry exactly what a plain session's would.
+
+    Parameters:
+        core: a botocore session made by :func:`new_watched_session`.
+        events: its emitter, whose ``builtins`` record what it carries.
+    """
+    current = _builtins()
+    seen = events.builtins
+    if current == seen:
+        return False
+    now, before = set(current), set(seen)
+    for spec in seen:
+        if spec not in now:
+            core.unregister(spec[0], spec[1])
+    for spec in current:
+        if spec in before:
+            continue
+        if len(spec) == 2:
+            core.register(spec[0], spec[1])
+        elif spec[2] is botocore.handlers.REGISTER_FIRST:
+            core.get_component("event_emitter").register_first(spec[0], spec[1])
+        elif spec[2] is botocore.handlers.REGISTER_LAST:
+            core.get_component("event_emitter").register_last(spec[0], spec[1])
+    events.builtins = current
+    return True
+
+
+class _Given(CredentialProvider):
+    METHOD = "sessionpool-shared"
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__()
+        self.credentials = credentials
+
+    def load(self) -> Any:
+        return self.credentials
+
+
+class _GivenResolver(CredentialResolver):
+    """A credential resolver whose chain is the one given provider (still a CredentialResolver,
+    so code that inserts providers into a session's resolver keeps working)."""
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__([_Given(credentials)])
+        self.given = credentials
+
+    def load_credentials(self) -> Any:
+        return self.given
+
+
+def set_credentials(core: Any, credentials: Any) -> None:
+    """Make ``core.get_credentials()`` return ``credentials`` without walking the chain.
+
+    Through botocore's public component API: the session's credential provider becomes one that
+    answers with ``credentials``.
+
+    Parameters:
+        core: a botocore session that has not resolved credentials yet.
+        credentials: the object its ``get_credentials()`` returns from now on (None: none).
+    """
+    core.register_component("credential_provider", _GivenResolver(credentials))

@@ -18,7 +18,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from .. import SessionPool
-from .._botocore import core_session, expiry_time
+from .._botocore import expiry_time
 from ._output import fail, mask
 
 __all__ = ["run"]
@@ -123,7 +123,7 @@ def _region(resolved: str | None, given: str | None) -> str:
 
 def _profile_setting(session: Any, name: str) -> Any:
     try:
-        return core_session(session).get_scoped_config().get(name)
+        return session.botocore_session.get_scoped_config().get(name)
     except (ProfileNotFound, AttributeError):
         return None
 
