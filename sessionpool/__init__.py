@@ -19,6 +19,7 @@ from ._errors import (
 )
 from ._keys import SessionKey
 from ._pool import SessionPool
+from ._received import set_received_limit
 from ._session import PooledSession
 from ._version import __version__
 
@@ -39,4 +40,5 @@ __all__ = [
     "resource",
     "session",
     "set_default_pool",
+    "set_received_limit",
 ]
