@@ -25,11 +25,12 @@ import itertools
 import logging
 import math
 import os
+import pickle
 import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -41,6 +42,7 @@ from ._bounds import KeyBounds
 from ._credentials import DEFAULT_RESOLVE_TIMEOUT, CredentialCells, credential_sources
 from ._errors import InvalidArgumentError, PoolClosedError
 from ._keys import KEY_ARGUMENTS, NO_SERVICE, SessionKey, bind_call
+from ._owners import OwnerLocal, check_scopefunc, new_local
 from ._secrets import SECRET_NAMES, mask_secrets
 from ._session import PooledSession, _check_service, close_clients
 from ._thread_slots import Counters, Scope, ThreadSlot, usage
@@ -81,6 +83,10 @@ class SessionPool:
         resolve_timeout: seconds a thread waits for another thread resolving the same key's
             credentials before raising :class:`CredentialWaitTimeout` (default 660: botocore's
             slowest default source, AssumeRole with its retries, plus a margin).
+        scopefunc: who owns a session: ``"thread"`` (the default: each OS thread; under gevent
+            or eventlet monkey patching the greenlets of one OS thread share its sessions and
+            clients), ``"greenlet"`` (each greenlet its own), or a callable returning a hashable
+            owner id (then call :meth:`release` when an owner is done).
         clock: the monotonic clock used for idle times (tests pass a fake one).
 
     Arguments given at a call win over a ``with pool.session(...)`` block's, which win over the
@@ -94,6 +100,7 @@ class SessionPool:
         idle_timeout: float | None = None,
         retry_expired: bool = False,
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+        scopefunc: str | Callable[[], Hashable] = "thread",
         clock: Callable[[], float] = time.monotonic,
         **defaults: str | None,
     ) -> None:
@@ -130,6 +137,9 @@ class SessionPool:
             )
         if resolve_timeout != DEFAULT_RESOLVE_TIMEOUT:
             self._config["resolve_timeout"] = resolve_timeout
+        self._scopefunc = check_scopefunc(scopefunc)
+        if scopefunc != "thread":
+            self._config["scopefunc"] = scopefunc
         self._id = next(_pool_ids)
         # Names this pool across pickles: every task that carries it into a worker process
         # finds the same pool there (see _rebuild), so sessions and credentials are reused.
@@ -150,7 +160,7 @@ class SessionPool:
         # _bounds (key recency), _evictions.
         # _local is per thread and needs no lock; it is replaced wholesale on close and fork.
         self._lock = threading.Lock()
-        self._local = threading.local()
+        self._local = new_local(self._scopefunc)
         self._slots: weakref.WeakSet[ThreadSlot] = weakref.WeakSet()
         self._counters = Counters(self._lock)
         self._retired_hits = 0
@@ -462,6 +472,32 @@ class SessionPool:
             log.debug("evicted %s", victim.describe())
         close_clients(clients)
 
+    def release(self) -> int:
+        """Release the current owner's sessions now (this thread's, greenlet's, or scope
+        function's owner's): close their clients; the next call makes new ones.
+
+        Threads and greenlets release theirs when they end; an owner chosen by a scope function
+        does not end as far as the pool can see, so call this when it is done.
+
+        Returns: how many clients were closed.
+        """
+        self._check_pid_only()
+        local = self._local
+        slot = getattr(local, "slot", None)
+        if slot is None:
+            return 0
+        if isinstance(local, OwnerLocal):
+            local.release()
+        else:
+            for name in ("slot", "fast"):
+                try:
+                    delattr(local, name)
+                except AttributeError:
+                    pass
+        clients = slot.release()
+        close_clients(clients)
+        return len(clients)
+
     def prune(self) -> int:
         """Evict idle keys (and keys past ``max_keys``) now; return how many were evicted.
 
@@ -496,7 +532,7 @@ class SessionPool:
             self._slots = weakref.WeakSet()
             # Keep the old thread-local alive until the lock is released: dropping it releases
             # every thread's slot, whose __del__ closes clients, which must not happen under it.
-            old_local, self._local = self._local, threading.local()
+            old_local, self._local = self._local, new_local(self._scopefunc)
         del old_local
         clients: list[Any] = []
         for slot in slots:
@@ -572,6 +608,15 @@ class SessionPool:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A pool travels as its configuration, never its sessions or clients (HAZARDS X2).
+        scopefunc = self._config.get("scopefunc")
+        if callable(scopefunc):
+            try:
+                pickle.dumps(scopefunc)
+            except Exception as exc:  # noqa: BLE001 - which error depends on the callable
+                raise TypeError(
+                    f"this SessionPool's scopefunc {scopefunc!r} cannot be pickled, so neither "
+                    f"can the pool; use a module-level function, or 'thread' or 'greenlet'."
+                ) from exc
         return (_rebuild, (self._pickle_token, self._config))
 
 

@@ -138,10 +138,15 @@ class PooledSession(boto3.session.Session):
             if client is not None:
                 self.hits += 1
             else:
-                client = super().client(service_name, *args, **kwargs)
-                self._clients[cache_key] = client
-                self._counters.client_created()
-                log.debug("created %s client for %s", service_name, self.pool_key.describe())
+                made = super().client(service_name, *args, **kwargs)
+                # setdefault: another greenlet of this thread may have made one meanwhile (it
+                # can switch on I/O while this one was made); the first published wins.
+                client = self._clients.setdefault(cache_key, made)
+                if client is made:
+                    self._counters.client_created()
+                    log.debug("created %s client for %s", service_name, self.pool_key.describe())
+                else:
+                    close_clients([made])
             if cache_key == (service_name,):
                 self._by_name[service_name] = client
             if memo_key is not None:
@@ -165,8 +170,10 @@ class PooledSession(boto3.session.Session):
             if resource is not None:
                 self.hits += 1
                 return resource
-            resource = super().resource(service_name, *args, **kwargs)
-            self._resources[cache_key] = resource
+            made = super().resource(service_name, *args, **kwargs)
+            resource = self._resources.setdefault(cache_key, made)
+            if resource is not made:
+                return resource
             self._counters.resource_created()
             log.debug("created %s resource for %s", service_name, self.pool_key.describe())
             return resource

@@ -129,17 +129,9 @@ def test_preloaded_app_gets_a_session_per_worker_thread(
         assert all(len(w.threads) == 1 for w in workers.values())
 
 
-class GreenletScopeNotMet(AssertionError):
-    """The one assertion the xfail below expects to fail until greenlets share sessions."""
-
-
-@pytest.mark.xfail(
-    strict=True, reason="greenlet scope: issue 9, in progress", raises=GreenletScopeNotMet
-)
 def test_gevent_workers_share_one_session_per_os_thread(
     framework_env: FrameworkEnv, moto: MotoServer
 ) -> None:
-    pytest.importorskip("gevent")
     before = moto.log.count("AssumeRole")
     # No --preload: gevent must patch the standard library before boto3 is imported (HAZARDS G1).
     with gunicorn(framework_env, "--worker-class", "gevent", "--worker-connections", "64") as (
@@ -154,10 +146,7 @@ def test_gevent_workers_share_one_session_per_os_thread(
         assert len(w.pools) == 1, text
         assert w.stats["credential_resolutions"] == 1, text
     assert moto.log.count("AssumeRole") - before == len(workers)
-    # The target: greenlets of one OS thread share that thread's session and client.
+    # Greenlets of one OS thread share that thread's session and client (HAZARDS G1).
     for w in workers.values():
-        if not (
-            w.stats["sessions_created"] <= len(w.native_threads)
-            and w.stats["clients_created"] <= len(w.native_threads)
-        ):
-            raise GreenletScopeNotMet(text)
+        assert w.stats["sessions_created"] <= len(w.native_threads), text
+        assert w.stats["clients_created"] <= len(w.native_threads), text
