@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any
 
 from . import _fork
 from ._keys import NO_SERVICE
@@ -18,12 +18,7 @@ from ._secrets import mask_secrets
 from ._session import PooledSession
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
-    from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.service_resource import S3ServiceResource
-    from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.service_resource import SQSServiceResource
+    from ._typed import ClientFactory, ResourceFactory
 
 __all__ = ["client", "default_pool", "resource", "session", "set_default_pool"]
 
@@ -53,35 +48,27 @@ def set_default_pool(pool: SessionPool | None) -> None:
     _default = pool
 
 
-@overload
-def client(service_name: Literal["s3"], /, *args: Any, **kwargs: Any) -> S3Client: ...
-@overload
-def client(service_name: Literal["sqs"], /, *args: Any, **kwargs: Any) -> SQSClient: ...
-@overload
-def client(service_name: Literal["dynamodb"], /, *args: Any, **kwargs: Any) -> DynamoDBClient: ...
-@overload
-def client(service_name: str = ..., /, *args: Any, **kwargs: Any) -> Any: ...
-def client(service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
+def _client(service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
     """``default_pool().client(...)``: this thread's cached client, in boto3's call forms."""
     if kwargs or args:
         kwargs, args = mask_secrets(kwargs, args)
     return default_pool().client(service_name, *args, **kwargs)
 
 
-@overload
-def resource(service_name: Literal["s3"], /, *args: Any, **kwargs: Any) -> S3ServiceResource: ...
-@overload
-def resource(service_name: Literal["sqs"], /, *args: Any, **kwargs: Any) -> SQSServiceResource: ...
-@overload
-def resource(
-    service_name: Literal["dynamodb"], /, *args: Any, **kwargs: Any
-) -> DynamoDBServiceResource: ...
-@overload
-def resource(service_name: str = ..., /, *args: Any, **kwargs: Any) -> Any: ...
-def resource(service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
+def _resource(service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
     """``default_pool().resource(...)``: this thread's cached resource, in boto3's call forms."""
     kwargs, args = mask_secrets(kwargs, args)
     return default_pool().resource(service_name, *args, **kwargs)
+
+
+# Typed like boto3.client for every service boto3-stubs knows (see sessionpool/_typed.pyi).
+if TYPE_CHECKING:
+    client: ClientFactory
+    resource: ResourceFactory
+else:
+    client = _client
+    resource = _resource
+    client.__name__, resource.__name__ = "client", "resource"
 
 
 @contextmanager

@@ -32,7 +32,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any
 
 from botocore.credentials import Credentials
 from botocore.exceptions import UnknownServiceError
@@ -47,13 +47,8 @@ from ._secrets import SECRET_NAMES, mask_secrets
 from ._session import PooledSession, _check_service, close_clients
 from ._thread_slots import Counters, Scope, ThreadSlot, usage
 
-if TYPE_CHECKING:  # typed clients when boto3-stubs (or types-boto3) are installed
-    from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.service_resource import DynamoDBServiceResource
-    from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.service_resource import S3ServiceResource
-    from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.service_resource import SQSServiceResource
+if TYPE_CHECKING:  # typed like boto3.client when boto3-stubs (or types-boto3) are installed
+    from ._typed import ClientFactory, ResourceFactory
 
 __all__ = ["SessionPool"]
 
@@ -172,18 +167,7 @@ class SessionPool:
 
     # -- the hot path ------------------------------------------------------------------------
 
-    @overload
-    def client(self, service_name: Literal["s3"], /, *args: Any, **kwargs: Any) -> S3Client: ...
-    @overload
-    def client(self, service_name: Literal["sqs"], /, *args: Any, **kwargs: Any) -> SQSClient: ...
-    @overload
-    def client(
-        self, service_name: Literal["dynamodb"], /, *args: Any, **kwargs: Any
-    ) -> DynamoDBClient: ...
-    @overload
-    def client(self, service_name: str = ..., /, *args: Any, **kwargs: Any) -> Any: ...
-
-    def client(self, service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
+    def _client(self, service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
         """This thread's cached client for ``service_name``, in the current key.
 
         Takes boto3's call forms: ``pool.client("s3")``, ``pool.client("s3", "us-west-2")``
@@ -260,22 +244,7 @@ class SessionPool:
                 return session, made
             close_clients([getattr(getattr(made, "meta", None), "client", made)])
 
-    @overload
-    def resource(
-        self, service_name: Literal["s3"], /, *args: Any, **kwargs: Any
-    ) -> S3ServiceResource: ...
-    @overload
-    def resource(
-        self, service_name: Literal["sqs"], /, *args: Any, **kwargs: Any
-    ) -> SQSServiceResource: ...
-    @overload
-    def resource(
-        self, service_name: Literal["dynamodb"], /, *args: Any, **kwargs: Any
-    ) -> DynamoDBServiceResource: ...
-    @overload
-    def resource(self, service_name: str = ..., /, *args: Any, **kwargs: Any) -> Any: ...
-
-    def resource(self, service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
+    def _resource(self, service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
         """This thread's cached resource for ``service_name``, in the current key.
 
         Parameters:
@@ -289,6 +258,15 @@ class SessionPool:
             key_args, lambda s: s.resource(service_name, **resource_args)
         )
         return resource
+
+    # Type checkers see boto3-stubs' overloads for every service (sessionpool/_typed.pyi, typed
+    # like boto3.client); at run time the names are the functions above, with no extra call.
+    if TYPE_CHECKING:
+        client: ClientFactory
+        resource: ResourceFactory
+    else:
+        client = _client
+        resource = _resource
 
     # -- sessions and scopes -----------------------------------------------------------------
 

@@ -176,7 +176,7 @@ class _Scanner(ast.NodeVisitor):
         if func in ("getattr", "setattr", "hasattr", "delattr") and len(node.args) > 1:
             arg = node.args[1]
             if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                if _private(arg.value):
+                if arg.value in self.private:
                     self.flag(node, f"{func}(..., {arg.value!r})")
         self.generic_visit(node)
 
