@@ -45,7 +45,7 @@ from ._keys import KEY_ARGUMENTS, NO_SERVICE, SessionKey, bind_call
 from ._owners import OwnerLocal, check_scopefunc, new_local
 from ._secrets import SECRET_NAMES, mask_secrets
 from ._session import PooledSession, _check_service, close_clients
-from ._thread_slots import Counters, Scope, ThreadSlot, usage
+from ._thread_slots import Block, Counters, Scope, ThreadSlot, usage
 
 if TYPE_CHECKING:  # typed like boto3.client when boto3-stubs (or types-boto3) are installed
     from ._typed import ClientFactory, ResourceFactory
@@ -140,11 +140,14 @@ class SessionPool:
         # finds the same pool there (see _rebuild), so sessions and credentials are reused.
         self._pickle_token = uuid.uuid4().hex
         _received.register(self._pickle_token, self)
-        scope: contextvars.ContextVar[Scope | None] = contextvars.ContextVar(
+        scope: contextvars.ContextVar[Block | None] = contextvars.ContextVar(
             f"sessionpool-{self._id}-scope", default=None
         )
         self._scope = scope
-        self._current_scope = scope.get  # bound once: the hot path calls it
+        self._current_scope = scope.get  # bound once: warm paths call it
+        # Ids of the live Blocks of `with pool.session()`: while empty, no context anywhere has
+        # a scope, and the hot path needs no look at the scope variable. Kept across fork.
+        self._blocks: set[int] = set()
         self._credentials = CredentialCells(resolve_timeout)
         self._forks_seen = 0
         self._init_process_state()
@@ -183,19 +186,21 @@ class SessionPool:
                 the session; the rest (``endpoint_url``, ``config``, ``api_version``,
                 ``use_ssl``, ``verify``) go to ``Session.client`` and are part of the cache key.
         """
-        if not kwargs and not args:
+        if not (args or kwargs):
             try:
-                session = self._local.fast[self._current_scope()]
-                client = session._by_name[service_name]
+                if not self._blocks:
+                    # The hot path: no `with` block anywhere. One thread-local read, one dict
+                    # lookup, and a C-level getter that returns the client and counts the hit.
+                    return self._local.hot[service_name]()
+                block = self._current_scope()
+                scope = None if block is None else block.scope
+                return self._local.fast[scope]._by_name[service_name]()
             except (AttributeError, KeyError):
                 pass
-            else:
-                session.hits += 1
-                return client
             memo_key: tuple[Any, ...] | None = None
         elif len(args) <= _SAFE_POSITIONS and SECRET_NAMES.isdisjoint(kwargs):
             # The same arguments again in this thread: skip rebuilding the key (microseconds).
-            memo_key = (self._current_scope(), service_name, args, *kwargs.items())
+            memo_key = (self._scope_now(), service_name, args, *kwargs.items())
             try:
                 session, client, generation = self._local.slot.by_args[memo_key]
             except (AttributeError, KeyError):
@@ -204,7 +209,7 @@ class SessionPool:
                 memo_key = None
             else:
                 if session.generation == generation:  # else: handlers changed since
-                    session.hits += 1
+                    session._hits += 1
                     return client
         else:
             memo_key = None  # calls carrying a secret are never memoised
@@ -293,14 +298,19 @@ class SessionPool:
         """
         key_args, _ = mask_secrets(key_args)
         session = self._session_for(key_args)
-        token = self._scope.set(self._slot().scope_for(session))
+        token = self._scope.set(Block(self._slot().scope_for(session), self._blocks))
         try:
             yield session
         finally:
             self._scope.reset(token)
 
+    def _scope_now(self) -> Scope | None:
+        """The scope of the innermost ``with pool.session()`` block here, or None."""
+        block = self._current_scope()
+        return None if block is None else block.scope
+
     def _key_for(self, key_args: Mapping[str, Any]) -> SessionKey:
-        scope = self._current_scope()
+        scope = self._scope_now()
         base = self._defaults if scope is None else scope.key
         return SessionKey.build(key_args, base) if key_args else base
 
@@ -322,17 +332,22 @@ class SessionPool:
                         self._counters.sessions_created += 1
             if self._bounds.active:
                 self._apply_bounds(key)
-            scope = self._current_scope()
+            scope = self._scope_now()
             if publish_fast:
                 slot.fast[scope] = session
+                if scope is None:
+                    self._local.hot = session._by_name  # the hot path's table: this session's
             # Another thread's eviction may have dropped the session since it was looked up.
             # A session handed out (or left in the fast table) after that would be untracked:
             # never evicted, closed or counted (HAZARDS E1). So check *after* publishing: a drop
-            # that comes later pops the key first and then clears the fast entries itself.
+            # that comes later pops the key first and then clears the fast entries itself (and
+            # empties the session's table, which the hot path then misses).
             if slot.sessions.get(key) is session:
                 return session
             if publish_fast and slot.fast.get(scope) is session:
                 slot.fast.pop(scope, None)
+                if getattr(self._local, "hot", None) is session._by_name:
+                    del self._local.hot
 
     def _slot(self) -> ThreadSlot:
         local = self._local
@@ -467,7 +482,7 @@ class SessionPool:
         if isinstance(local, OwnerLocal):
             local.release()
         else:
-            for name in ("slot", "fast"):
+            for name in ("slot", "fast", "hot"):
                 try:
                     delattr(local, name)
                 except AttributeError:

@@ -20,8 +20,12 @@ would carry it.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import operator
 import os
+import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import boto3.session
@@ -35,6 +39,8 @@ __all__ = ["MEMO_LIMIT", "PooledSession", "close_clients"]
 
 # The most calls-with-arguments a memo keeps before it starts over.
 MEMO_LIMIT = 256
+# How many times a counting getter can answer (it would take centuries to run out).
+_USES = sys.maxsize
 
 log = logging.getLogger("sessionpool")
 
@@ -60,15 +66,16 @@ class PooledSession(boto3.session.Session):
         self._core = botocore_session
         self.pool_key = key
         self._pid = os.getpid()
-        # Owned by one thread: no lock. _by_name is the no-argument fast path (service -> client)
-        # and is shared, by reference, with the pool's per-thread fast table.
-        self._by_name: dict[str, Any] = {}
+        # Owned by one thread: no lock. _by_name is the no-argument fast path: service -> a
+        # counting getter of the client (see _counting); the pool's hot path uses it directly.
+        self._by_name: dict[str, Callable[[], Any]] = {}
+        self._getters: list[Any] = []  # the iterators behind _by_name's getters, for hits
         self._clients: dict[object, Any] = {}
         # (service, args, *kwargs) -> client: calls with arguments, before normalising them.
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._resources: dict[object, Any] = {}
         self._counters = counters
-        self.hits = 0
+        self._hits = 0  # hits not counted by a getter (memo and cache-key hits)
         # Set once the pool dropped this session (eviction, close, thread exit); it still works
         # as a plain boto3 Session, but the pool no longer tracks what it makes.
         self.retired = False
@@ -82,9 +89,23 @@ class PooledSession(boto3.session.Session):
         self._watched = events
         events.on_change = self._handlers_changed
 
+    @property
+    def hits(self) -> int:
+        """Cache hits of this session: calls answered without making a client or resource."""
+        return self._hits + sum(_USES - operator.length_hint(g) for g in self._getters)
+
+    def _fold_getters(self) -> None:
+        # Keep the hits of the getters being dropped. Swap the list before storing the total:
+        # a reader in another thread (stats) may then count too few for a moment, never too
+        # many, and the pool reports the highest count it has seen.
+        total = self.hits
+        self._getters = []
+        self._hits = total
+
     def _handlers_changed(self) -> None:
         self.generation += 1
         self._superseded.extend(self._clients.values())
+        self._fold_getters()
         self._by_name.clear()
         self._memo.clear()
         self._clients.clear()
@@ -113,10 +134,9 @@ class PooledSession(boto3.session.Session):
                     ``config``, ...); each distinct combination gets its own cached client.
             """
             if not args and not kwargs:
-                client = self._by_name.get(service_name)
-                if client is not None:
-                    self.hits += 1
-                    return client
+                getter = self._by_name.get(service_name)
+                if getter is not None:
+                    return getter()  # counts the hit
                 memo_key: tuple[Any, ...] | None = None
             elif SECRET_NAMES.isdisjoint(kwargs) and len(args) <= 6:
                 # The same arguments again: skip normalising them (see _keys.client_cache_key).
@@ -126,7 +146,7 @@ class PooledSession(boto3.session.Session):
                 except TypeError:  # an unhashable argument: no memo for this call
                     memo_key = client = None
                 if client is not None:
-                    self.hits += 1
+                    self._hits += 1
                     return client
             else:
                 memo_key = None  # calls carrying a secret are never memoised
@@ -136,7 +156,7 @@ class PooledSession(boto3.session.Session):
             self._refresh_builtins()  # may drop the cache: a plugin changed the built-ins
             client = self._clients.get(cache_key)
             if client is not None:
-                self.hits += 1
+                self._hits += 1
             else:
                 made = super().client(service_name, *args, **kwargs)
                 # setdefault: another greenlet of this thread may have made one meanwhile (it
@@ -147,8 +167,8 @@ class PooledSession(boto3.session.Session):
                     log.debug("created %s client for %s", service_name, self.pool_key.describe())
                 else:
                     close_clients([made])
-            if cache_key == (service_name,):
-                self._by_name[service_name] = client
+            if cache_key == (service_name,) and not self.retired:
+                self._by_name[service_name] = self._counting(client)
             if memo_key is not None:
                 if len(self._memo) >= MEMO_LIMIT:
                     self._memo.clear()
@@ -168,7 +188,7 @@ class PooledSession(boto3.session.Session):
             self._refresh_builtins()
             resource = self._resources.get(cache_key)
             if resource is not None:
-                self.hits += 1
+                self._hits += 1
                 return resource
             made = super().resource(service_name, *args, **kwargs)
             resource = self._resources.setdefault(cache_key, made)
@@ -177,6 +197,14 @@ class PooledSession(boto3.session.Session):
             self._counters.resource_created()
             log.debug("created %s resource for %s", service_name, self.pool_key.describe())
             return resource
+
+    def _counting(self, client: Any) -> Callable[[], Any]:
+        """A getter that returns ``client`` and counts the call, both in C: the ``__next__`` of
+        ``itertools.repeat(client, N)``, whose remaining length says how often it ran. On the
+        pool's hot path this costs less than any Python-level counter."""
+        uses = itertools.repeat(client, _USES)
+        self._getters.append(uses)
+        return uses.__next__
 
     @property
     def botocore_session(self) -> Any:
@@ -194,6 +222,7 @@ class PooledSession(boto3.session.Session):
             self._watched.on_change = None
         clients = [*self._clients.values(), *self._superseded]
         self._superseded.clear()
+        self._fold_getters()
         self._by_name.clear()
         self._memo.clear()
         self._clients.clear()

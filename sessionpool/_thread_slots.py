@@ -17,7 +17,7 @@ from typing import Any
 from ._keys import SessionKey
 from ._session import MEMO_LIMIT, PooledSession, close_clients
 
-__all__ = ["Counters", "Scope", "ThreadSlot", "usage"]
+__all__ = ["Block", "Counters", "Scope", "ThreadSlot", "usage"]
 
 
 class Counters:
@@ -63,6 +63,28 @@ class Scope:
 
     def __init__(self, key: SessionKey) -> None:
         self.key = key
+
+
+class Block:
+    """The value of a pool's scope variable during one ``with pool.session(...)`` block.
+
+    While any Block of a pool is alive, its id is in the pool's ``live`` set, and the pool's hot
+    path (which ignores scopes) stands aside: every call then reads the scope variable. A Block
+    lives as long as some context holds it, so a context copied inside a block (by
+    ``asyncio.to_thread``, say) and run after the block ended still sees the block's key.
+    ``set.add`` and ``set.discard`` are atomic, and ``__del__`` may run in any thread.
+    """
+
+    __slots__ = ("live", "scope")
+
+    def __init__(self, scope: Scope, live: set[int]) -> None:
+        self.scope = scope
+        self.live = live
+        live.add(id(self))
+
+    def __del__(self) -> None:
+        # The id leaves the set before the object's memory can be reused by another Block.
+        self.live.discard(id(self))
 
 
 class ThreadSlot:
