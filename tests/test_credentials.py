@@ -28,6 +28,8 @@ from sessionpool import PooledSession, SessionPool
 
 from ._threads import run_together
 
+pytestmark = pytest.mark.compat  # in the matrix's floor cell too (tasks.py matrix)
+
 ROLE_ARN = "arn:aws:iam::123456789012:role/worker"
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.compat  # in the matrix's floor cell too (tasks.py matrix)
+
 SCRIPT = r"""
 import importlib.abc, importlib.machinery, json, logging, re, sys, threading
 

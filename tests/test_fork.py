@@ -29,6 +29,7 @@ from sessionpool import SessionPool
 from tests._threads import run_together
 
 pytestmark = [
+    pytest.mark.compat,  # in the matrix's floor cell too (tasks.py matrix)
     pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork"),
     # Python 3.12+ warns when a multi-threaded process forks; the moto server's threads live in
     # this process, so every fork here is one. The pool's own thread-safety across fork is what

@@ -19,7 +19,10 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+pytestmark = [
+    pytest.mark.compat,  # in the matrix's floor cell too (tasks.py matrix)
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork"),
+]
 
 SCRIPT = r"""
 import importlib, json, os, pkgutil, signal, sys, threading, weakref

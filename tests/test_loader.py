@@ -18,6 +18,8 @@ from sessionpool._botocore.loader import SharedLoader
 
 from ._threads import run_together
 
+pytestmark = pytest.mark.compat  # in the matrix's floor cell too (tasks.py matrix)
+
 
 def _loader_of(session: PooledSession) -> Any:
     return session._session.get_component("data_loader")

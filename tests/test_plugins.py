@@ -27,6 +27,8 @@ import pytest
 import sessionpool
 from sessionpool import SessionPool
 
+pytestmark = pytest.mark.compat  # in the matrix's floor cell too (tasks.py matrix)
+
 MOTO_AFTER_USE = r"""
 import json, os, socket, sys, threading
 

@@ -27,6 +27,7 @@ from sessionpool import SessionPool
 from ._reliability import tag
 
 pytestmark = [
+    pytest.mark.compat,  # in the matrix's floor cell too (tasks.py matrix)
     # Python 3.12+ warns when a multi-threaded process forks (the moto server's threads live in
     # this process); what the pool does across the fork is what is tested here.
     pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning"),

@@ -28,6 +28,8 @@ from sessionpool import SessionPool
 
 from ._threads import run_together
 
+pytestmark = pytest.mark.compat  # in the matrix's floor cell too (tasks.py matrix)
+
 JOIN_TIMEOUT = 60.0
 EXPLICIT_KEY_ID = "AKIAEXPLICITEXAMPLE1"
 EXPLICIT_SECRET = "explicit-secret-EXAMPLE-not-real-000000"

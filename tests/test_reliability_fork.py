@@ -31,6 +31,7 @@ from ._reliability import MotoProcess, moto_process, quiet_botocore
 from .conftest import isolate_aws_env
 
 pytestmark = [
+    pytest.mark.compat,  # in the matrix's floor cell too (tasks.py matrix)
     pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork"),
     # Python 3.12+ warns when a multi-threaded process forks. Forking while 16 threads run is
     # the point of this module; the warning would come from the test's own threads (the pool

@@ -29,6 +29,8 @@ from sessionpool import SessionPool
 
 from .conftest import DUMMY_KEY_ID, DUMMY_SECRET, isolate_aws_env
 
+pytestmark = pytest.mark.compat  # in the matrix's floor cell too (tasks.py matrix)
+
 SERVER = r"""
 import sys, threading
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer

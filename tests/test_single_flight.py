@@ -34,6 +34,8 @@ from sessionpool._credentials import CredentialCells
 
 from ._blocking import blocked_in, wait_until
 
+pytestmark = pytest.mark.compat  # in the matrix's floor cell too (tasks.py matrix)
+
 KEY = SessionKey(profile="resolving", region="eu-west-1")
 JOIN = 60.0  # a hang guard for joins, never a timing assertion
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import boto3
+import pytest
 
 from sessionpool import SessionPool
+
+pytestmark = pytest.mark.compat  # in the matrix's floor cell too (tasks.py matrix)
 
 
 def test_client_round_trip_through_moto(pool: SessionPool, bucket: str) -> None:

@@ -17,6 +17,8 @@ from sessionpool import SessionPool
 
 from ._threads import run_together
 
+pytestmark = pytest.mark.compat  # in the matrix's floor cell too (tasks.py matrix)
+
 N = 32
 
 
