@@ -19,8 +19,9 @@ with the extras it needs, and runs:
                one per minor version), each with the newest boto3/botocore (upgraded at every
                run), and on the declared floor (boto3==1.34.0, botocore==1.34.0). The oldest and
                newest Python run the whole suite, the others and the floor the tests marked
-               ``compat``. Each cell has its own venv under ``.matrix/`` and runs mypy and an
-               import smoke test too; prints a summary table and fails if any cell failed.
+               ``compat``. Each cell has its own venv under ``.matrix/`` (installed while the
+               cell before it runs its tests) and an import smoke test; the whole-suite cells run
+               mypy too. Prints a summary table and fails if any cell failed.
                ``--cells py3.12,floor`` picks cells; other arguments go to pytest.
 """
 
@@ -38,8 +39,10 @@ import time
 import venv
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from xml.etree import ElementTree
 
 HERE = Path(__file__).resolve().parent
@@ -266,7 +269,8 @@ class Outcome:
     problems: list[str] = field(default_factory=list)  # steps that failed
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
-    seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step
+    seconds: float = 0.0  # the cell's own time: install, smoke test, mypy, pytest
 
 
 def _pyenv_root() -> Path | None:
@@ -376,7 +380,13 @@ def matrix_cells(pythons: list[Interpreter]) -> list[Cell]:
     return cells
 
 
-def _prepare_cell(cell: Cell, env_dir: Path) -> bool:
+def _logged(log: IO[str], *cmd: str | Path) -> int:
+    log.write("+ " + " ".join(str(c) for c in cmd) + "\n")
+    log.flush()
+    return subprocess.call([str(c) for c in cmd], cwd=HERE, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _install_cell(cell: Cell, env_dir: Path, log: IO[str]) -> bool:
     """Create the cell's venv and install sessionpool[test] (and the pins) once per pyproject
     change or interpreter change; upgrade boto3 and botocore at every run if the cell asks."""
     py = python_in(env_dir)
@@ -386,17 +396,40 @@ def _prepare_cell(cell: Cell, env_dir: Path) -> bool:
     )
     same = stamp.is_file() and stamp.read_text() == signature and py.exists()
     if not same:
-        if run(cell.python.executable, "-m", "venv", "--clear", env_dir) != 0:
+        if _logged(log, cell.python.executable, "-m", "venv", "--clear", env_dir) != 0:
             return False
     current = same and stamp.stat().st_mtime >= (HERE / "pyproject.toml").stat().st_mtime
     if not current:
         stamp.unlink(missing_ok=True)
-        if run(py, *PIP, "--no-compile", "-e", ".[test]", *cell.pins) != 0:
+        if _logged(log, py, *PIP, "--no-compile", "-e", ".[test]", *cell.pins) != 0:
             return False
         stamp.write_text(signature)
     if cell.upgrade:
-        return run(py, *PIP, "--no-compile", "--upgrade", "boto3", "botocore") == 0
+        return _logged(log, py, *PIP, "--no-compile", "--upgrade", "boto3", "botocore") == 0
     return True
+
+
+@dataclass
+class Prepared:
+    ok: bool
+    seconds: float
+    log: Path
+    versions: tuple[str, str] = ("?", "?")  # boto3, botocore
+
+
+def prepare_cell(cell: Cell) -> Prepared:
+    """The cell's venv and install, its output in .matrix/logs/: the matrix prepares each cell in
+    the background while the cell before it runs its tests (pip is mostly one core of CPU)."""
+    start = time.monotonic()
+    logs = MATRIX / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{cell.name}-install.log"
+    with open(log_path, "w") as log:
+        ok = _install_cell(cell, MATRIX / cell.name, log)
+    prepared = Prepared(ok, time.monotonic() - start, log_path)
+    if ok:
+        prepared.versions = _installed_versions(python_in(MATRIX / cell.name))
+    return prepared
 
 
 def _installed_versions(py: Path) -> tuple[str, str]:
@@ -451,8 +484,7 @@ def _junit_results(path: Path) -> tuple[dict[str, int], list[str]]:
     return counts, failures
 
 
-def run_cell(cell: Cell, pytest_args: list[str]) -> Outcome:
-    start = time.monotonic()
+def run_cell(cell: Cell, preparing: Future[Prepared], pytest_args: list[str]) -> Outcome:
     outcome = Outcome(cell)
     env_dir = MATRIX / cell.name
     py = python_in(env_dir)
@@ -468,11 +500,18 @@ def run_cell(cell: Cell, pytest_args: list[str]) -> Outcome:
             f" (pytest -m {cell.subset})",
             flush=True,
         )
-    if not _prepare_cell(cell, env_dir):
+    prepared = preparing.result()
+    start = time.monotonic()  # the cell's time: its install, then what runs from here
+    outcome.seconds = prepared.seconds
+    outcome.steps["install"] = prepared.seconds
+    print(
+        f"== {cell.name}: venv and install {prepared.seconds:.0f}s, log {prepared.log}", flush=True
+    )
+    if not prepared.ok:
+        print("".join(prepared.log.read_text().splitlines(keepends=True)[-40:]), flush=True)
         outcome.problems.append("install")
-        outcome.seconds = time.monotonic() - start
         return outcome
-    outcome.boto3, outcome.botocore = _installed_versions(py)
+    outcome.boto3, outcome.botocore = prepared.versions
     print(f"== {cell.name}: boto3 {outcome.boto3}, botocore {outcome.botocore}", flush=True)
     wanted = tuple(pin.split("==")[1] for pin in cell.pins)
     if wanted and (outcome.boto3, outcome.botocore) != wanted:
@@ -482,12 +521,19 @@ def run_cell(cell: Cell, pytest_args: list[str]) -> Outcome:
     # The smoke test uses explicit dummy keys and no config file: nothing of this machine's.
     smoke_env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
     smoke_env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    step = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="sessionpool-matrix-") as tmp:
         print("+", py, "-c", "<import smoke test>", flush=True)
         if subprocess.call([str(py), "-c", _MATRIX_SMOKE], cwd=tmp, env=smoke_env) != 0:
             outcome.problems.append("smoke")
-    if run(py, "-m", "mypy", "--cache-dir", env_dir / ".mypy_cache") != 0:
+    outcome.steps["smoke"], step = time.monotonic() - step, time.monotonic()
+    # mypy checks as Python 3.10 (pyproject) against the same stubs in every cell: the cells that
+    # run the whole suite run it, the subset cells save its ~20-30 s.
+    if cell.subset:
+        print(f"== {cell.name}: mypy runs in the whole-suite cells only", flush=True)
+    elif run(py, "-m", "mypy", "--cache-dir", env_dir / ".mypy_cache") != 0:
         outcome.problems.append("mypy")
+    outcome.steps["mypy"], step = time.monotonic() - step, time.monotonic()
     junit = env_dir / "junit.xml"
     junit.unlink(missing_ok=True)
     selection = ["-m", cell.subset] if cell.subset else []
@@ -496,6 +542,7 @@ def run_cell(cell: Cell, pytest_args: list[str]) -> Outcome:
         env,
         CELL_TIMEOUT,
     )
+    outcome.steps["pytest"] = time.monotonic() - step
     outcome.counts, outcome.failures = _junit_results(junit)
     if code is None:
         outcome.problems.append(f"pytest timed out after {CELL_TIMEOUT}s")
@@ -503,7 +550,9 @@ def run_cell(cell: Cell, pytest_args: list[str]) -> Outcome:
         outcome.problems.append("pytest collected no tests")
     elif code != 0:
         outcome.problems.append(f"pytest exit {code}")
-    outcome.seconds = time.monotonic() - start
+    outcome.seconds += time.monotonic() - start
+    steps = ", ".join(f"{name} {seconds:.0f}s" for name, seconds in outcome.steps.items())
+    print(f"== {cell.name}: {steps}", flush=True)
     return outcome
 
 
@@ -549,9 +598,21 @@ def matrix(args: list[str]) -> int:
         what = " ".join(c.pins) or "newest boto3/botocore"
         scope = f"only tests marked {c.subset}" if c.subset else "the whole suite"
         print(f"  {c.name:<8} Python {c.python.release}, {what}; {scope} ({c.why})")
-    outcomes = [run_cell(cell, args) for cell in cells]
+    # One thread installs the cells in order, each while the cell before it runs its tests.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matrix-install") as installer:
+        preparing = [installer.submit(prepare_cell, cell) for cell in cells]
+        try:
+            outcomes = [
+                run_cell(cell, future, args) for cell, future in zip(cells, preparing, strict=True)
+            ]
+        finally:
+            for future in preparing:
+                future.cancel()  # on Ctrl-C or SIGTERM: no more installs
 
-    print(f"\nmatrix summary ({_minutes(time.monotonic() - start)} in all):")
+    print(
+        f"\nmatrix summary ({_minutes(time.monotonic() - start)} in all; a cell's time is its"
+        " own install, which ran while the cell before it was testing, and its checks):"
+    )
     header = ("cell", "python", "boto3 / botocore", "tests", "result", "passed", "failed", "time")
     rows = [header]
     for o in outcomes:
