@@ -23,6 +23,9 @@ with the extras it needs, and runs:
                cell before it runs its tests) and an import smoke test; the whole-suite cells run
                mypy too. Prints a summary table and fails if any cell failed.
                ``--cells py3.12,floor`` picks cells; other arguments go to pytest.
+* ``docs``     builds the docs site (Sphinx, furo, MyST; the API reference from the docstrings)
+               into ``docs/_build/html`` from scratch, with warnings as errors (``-W
+               --keep-going``); extra arguments go to sphinx-build.
 """
 
 from __future__ import annotations
@@ -147,6 +150,15 @@ def _missing_from_wheel(wheel: Path) -> list[str]:
         if p.suffix in (".py", ".pyi") or p.name == "py.typed"
     ]
     return sorted(name for name in wanted if name not in shipped)
+
+
+def docs(args: list[str]) -> int:
+    setup("docs")
+    out = HERE / "docs" / "_build"
+    shutil.rmtree(out, ignore_errors=True)  # from scratch: a cached page would hide its warnings
+    return run(
+        PY, "-m", "sphinx", "-W", "--keep-going", "-b", "html", *args, HERE / "docs", out / "html"
+    )
 
 
 def demo(args: list[str]) -> int:
@@ -648,6 +660,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "demo": demo,
     "integration": integration,
     "matrix": matrix,
+    "docs": docs,
 }
 
 
