@@ -14,8 +14,6 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
-
 from tests.integration import _support
 
 RECIPE = _support.RECIPES / "test_with_moto.py"
