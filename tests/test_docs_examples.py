@@ -29,6 +29,7 @@ no check.
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import importlib
 import os
@@ -231,16 +232,30 @@ def run_document(
         monkeypatch.syspath_prepend(str(RECIPES))  # the recipe pages import the recipe files
     importlib.invalidate_caches()
     module = importlib.import_module(module_name)
-    request.addfinalizer(lambda: sys.modules.pop(module_name, None))
+    namespace: dict[str, Any] = module.__dict__
+    request.addfinalizer(lambda: forget(module_name, namespace))
     make_reports_bucket()
     sessionpool.set_default_pool(None)
-    namespace: dict[str, Any] = module.__dict__
     namespace["keys"] = list(KEYS)
     parsed.document.namespace = namespace
     examples = list(parsed.document)
     for example in examples:
         example.evaluate()
     return len(examples)
+
+
+def forget(module_name: str, namespace: dict[str, Any]) -> None:
+    """Leave nothing for a later test to find: close the document's pools and the default pool,
+    and free the namespace now. (Its functions refer to it, a cycle that only a garbage
+    collection frees; one during a later test would close clients under that test's counts.)"""
+    sys.modules.pop(module_name, None)
+    for value in list(namespace.values()):
+        if isinstance(value, sessionpool.SessionPool):
+            value.close()
+    sessionpool.default_pool().close()
+    sessionpool.set_default_pool(None)
+    namespace.clear()
+    gc.collect()
 
 
 DOCUMENTS = documents()
