@@ -36,23 +36,29 @@ the child (HAZARDS F2). Locks: ``CredentialCells._lock`` guards the cell table a
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
 import os
+import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from typing import Any, NamedTuple
 
-from botocore.credentials import Credentials
+from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import NoCredentialsError
 
-from ._botocore.credentials import refresh_deadlines
-from ._errors import CredentialResolutionError, CredentialWaitTimeout
+from ._botocore.credentials import CredentialFileCache, inherited_copy, refresh_deadlines
+from ._errors import CredentialResolutionError, CredentialWaitTimeout, InvalidArgumentError
 from ._keys import SessionKey
 from ._secrets import SecretStr, fingerprint
 
 __all__ = [
     "DEFAULT_RESOLVE_TIMEOUT",
+    "CredentialCache",
+    "credential_cache_at",
     "EXPIRED_TOKEN_CODES",
     "REJECTED_KEY_CODES",
     "CredentialCells",
@@ -147,10 +153,18 @@ class SharedCredentials(Credentials):
     """
 
     def __init__(
-        self, inner: Any, resolve: Callable[[], Any], renewable: bool, source: str | None = None
+        self,
+        inner: Any,
+        resolve: Callable[[], Any],
+        renewable: bool,
+        source: str | None = None,
+        machine_lock: Callable[[], ContextManager[Any]] | None = None,
     ) -> None:
         # Deliberately not calling Credentials.__init__: every field is delegated.
         self._inner = inner
+        # With a credential cache: a lock shared by every process on the machine, held while
+        # botocore refreshes (and fills the file cache), so one process fetches, the others read.
+        self._machine_lock = machine_lock or contextlib.nullcontext
         self._resolver = resolve
         self._renewable = renewable
         self._source = source
@@ -176,9 +190,10 @@ class SharedCredentials(Credentials):
             current = self._snapshot
             if current is not None and current is not seen and time.time() < current.advisory:
                 return current.frozen  # another thread refreshed while this one waited
-            if self._stale:
-                self._renew()
-            frozen = _masked(self._inner.get_frozen_credentials())
+            with self._machine_lock():
+                if self._stale:
+                    self._renew()
+                frozen = _masked(self._inner.get_frozen_credentials())
             self._snapshot = _Snapshot(frozen, *refresh_deadlines(self._inner))
             return frozen
         finally:
@@ -227,6 +242,26 @@ class SharedCredentials(Credentials):
             self._snapshot = None
         return True
 
+    def copy_for_child(self) -> SharedCredentials | None:
+        """In a forked child: these credentials' current keys in new objects with new locks,
+        refreshing on the child's own schedule by resolving afresh; None if the parent was
+        renewing or refreshing them at the fork, or they are stale or due for a refresh (the
+        child then resolves on its own). Reads only; takes no lock (it runs in the fork hook)."""
+        if self._gate.locked() or self._stale:
+            return None
+        seen = self._snapshot
+        refreshable = isinstance(self._inner, RefreshableCredentials)
+        if refreshable and (seen is None or time.time() >= seen.advisory):
+            return None  # never read yet, or due for a refresh: nothing current to carry
+        inner = inherited_copy(self._inner, self._resolver)
+        if inner is None:
+            return None
+        child = SharedCredentials(
+            inner, self._resolver, self._renewable, self._source, self._machine_lock
+        )
+        child.renewals = self.renewals
+        return child
+
     @property
     def generation(self) -> int:
         """How many times these credentials were renewed; tags a request with what signed it."""
@@ -250,7 +285,8 @@ class SharedCredentials(Credentials):
 
     @property
     def account_id(self) -> Any:
-        return getattr(self._inner, "account_id", None)
+        # Through the snapshot: botocore's own property would refresh outside our gate.
+        return getattr(self.get_frozen_credentials(), "account_id", None)
 
     @property
     def inner(self) -> Any:
@@ -304,6 +340,7 @@ class CredentialCells:
         resolve: Callable[[], Any],
         renewable: bool = True,
         source: str | None = None,
+        machine_lock: Callable[[], ContextManager[Any]] | None = None,
     ) -> Any:
         """The shared credentials for ``key``, calling ``resolve()`` only if none are published.
 
@@ -314,6 +351,7 @@ class CredentialCells:
                 again when the credentials are renewed after :meth:`SharedCredentials.expire`.
             renewable: False for explicit keys, which resolving again cannot change.
             source: :func:`credential_sources` before resolving, for :meth:`check_source`.
+            machine_lock: a lock shared with other processes, held around refreshes.
         """
         while True:
             cell = self._cells.get(key)
@@ -334,7 +372,9 @@ class CredentialCells:
                     return found
                 inner = resolve()
                 mine.value = (
-                    None if inner is None else SharedCredentials(inner, resolve, renewable, source)
+                    None
+                    if inner is None
+                    else SharedCredentials(inner, resolve, renewable, source, machine_lock)
                 )
                 mine.state = _DONE
                 return mine.value
@@ -380,11 +420,26 @@ class CredentialCells:
                 self._cells.pop(key, None)
 
     def _after_fork_in_child(self) -> None:
-        # Assign only: the parent's credential objects, and the refresh locks inside them, may
-        # be mid-refresh in a thread that does not exist here.
+        # The parent's credential objects, and the locks inside them, may be mid-refresh in a
+        # thread that does not exist here: never use them. Keys resolved and current at the
+        # fork are carried over in new objects with new locks, so a forked worker pool makes no
+        # AssumeRole or metadata call of its own until they need refreshing.
+        inherited = self._cells
         self._lock = threading.Lock()
         self._cells = {}
         self.resolutions = 0  # counts are per process, like the pool's
+        for key, cell in list(inherited.items()):
+            if cell.state is not _DONE or cell.value is None:
+                continue
+            try:
+                child = cell.value.copy_for_child()
+            except Exception:  # noqa: BLE001 - the child resolves on its own instead
+                child = None
+            if child is not None:
+                carried = _Cell()
+                carried.value, carried.state = child, _DONE
+                carried.done.set()
+                self._cells[key] = carried
 
 
 _RETRY: Any = object()
@@ -401,3 +456,83 @@ def _own_copy(error: Exception) -> Exception:
     mine.__traceback__ = None
     mine.__cause__ = mine.__context__ = None
     return mine
+
+
+class CredentialCache:
+    """A directory of cached temporary credentials, one subdirectory per profile.
+
+    Per profile, so that two profiles that assume the same role from different source
+    identities never share an entry (botocore's cache key omits the source, HAZARDS S4).
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self._by_profile: dict[str | None, Any] = {}
+
+    def for_profile(self, profile: str | None) -> Any:
+        cache = self._by_profile.get(profile)
+        if cache is None:
+            cache = self._by_profile.setdefault(profile, CredentialFileCache(self._dir(profile)))
+        return cache
+
+    def _dir(self, profile: str | None) -> str:
+        name = hashlib.sha256((profile or "").encode("utf-8")).hexdigest()[:16]
+        return os.path.join(self.directory, f"profile-{name}")
+
+    def lock_for(self, profile: str | None, timeout: float) -> Callable[[], ContextManager[Any]]:
+        """A machine-wide lock for ``profile``'s entries: one process refreshes at a time."""
+        path = os.path.join(self._dir(profile), ".refresh.lock")
+        return lambda: _file_lock(path, timeout)
+
+
+@contextlib.contextmanager
+def _file_lock(path: str, timeout: float) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path``, waited for at most ``timeout`` seconds (without
+    ``fcntl``, as on Windows: no lock, and each process may fetch its own)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        waiting = threading.Event()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise CredentialWaitTimeout(
+                        f"waited {timeout:g} s for another process refreshing credentials in "
+                        f"{os.path.dirname(path)!r}; raise SessionPool(resolve_timeout=...)."
+                    ) from None
+                waiting.wait(0.01)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def credential_cache_at(directory: object) -> CredentialCache:
+    """Check (and make, owner-only) a credential cache directory.
+
+    Parameters:
+        directory: the directory the user chose.
+    """
+    if not isinstance(directory, (str, os.PathLike)) or not os.fspath(directory):
+        raise InvalidArgumentError(
+            f"credential_cache must be a directory path or None, not {directory!r}."
+        )
+    path = os.path.abspath(os.path.expanduser(os.fspath(directory)))
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    info = os.stat(path)
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or (
+        hasattr(os, "getuid") and info.st_uid != os.getuid()
+    ):
+        raise InvalidArgumentError(
+            f"credential_cache {path!r} can be written by other users; temporary credentials "
+            f"would be exposed: use a directory only you own (chmod 700)."
+        )
+    return CredentialCache(path)

@@ -39,7 +39,12 @@ from botocore.exceptions import UnknownServiceError
 
 from . import _botocore, _expiry, _fork, _received
 from ._bounds import KeyBounds
-from ._credentials import DEFAULT_RESOLVE_TIMEOUT, CredentialCells, credential_sources
+from ._credentials import (
+    DEFAULT_RESOLVE_TIMEOUT,
+    CredentialCells,
+    credential_cache_at,
+    credential_sources,
+)
 from ._errors import InvalidArgumentError, PoolClosedError
 from ._keys import KEY_ARGUMENTS, NO_SERVICE, SessionKey, bind_call
 from ._owners import OwnerLocal, check_scopefunc, new_local
@@ -78,6 +83,12 @@ class SessionPool:
         resolve_timeout: seconds a thread waits for another thread resolving the same key's
             credentials before raising :class:`CredentialWaitTimeout` (default 660: botocore's
             slowest default source, AssumeRole with its retries, plus a margin).
+        credential_cache: a directory for temporary credentials from assume-role, web identity
+            and SSO, shared by every process on the machine that uses the same directory
+            (botocore's file cache, as the AWS CLI uses): 8 spawned workers make 1 AssumeRole
+            instead of 8. The credentials are then on disk: the directory is made owner-only
+            (0700) and each file 0600; a directory others can write to is refused. None (the
+            default): nothing is written.
         scopefunc: who owns a session: ``"thread"`` (the default: each OS thread; under gevent
             or eventlet monkey patching the greenlets of one OS thread share its sessions and
             clients), ``"greenlet"`` (each greenlet its own), or a callable returning a hashable
@@ -95,6 +106,7 @@ class SessionPool:
         idle_timeout: float | None = None,
         retry_expired: bool = False,
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
+        credential_cache: str | os.PathLike[str] | None = None,
         scopefunc: str | Callable[[], Hashable] = "thread",
         clock: Callable[[], float] = time.monotonic,
         **defaults: str | None,
@@ -132,6 +144,10 @@ class SessionPool:
             )
         if resolve_timeout != DEFAULT_RESOLVE_TIMEOUT:
             self._config["resolve_timeout"] = resolve_timeout
+        self._file_cache = None
+        if credential_cache is not None:
+            self._file_cache = credential_cache_at(credential_cache)
+            self._config["credential_cache"] = os.fspath(credential_cache)
         self._scopefunc = check_scopefunc(scopefunc)
         if scopefunc != "thread":
             self._config["scopefunc"] = scopefunc
@@ -366,6 +382,7 @@ class SessionPool:
     def _new_session(self, key: SessionKey) -> PooledSession:
         core, events = _botocore.new_watched_session(key.profile)
         explicit = key.static_keys is not None
+        file_cache = self._file_cache  # the closure below must not hold the pool (a cycle)
 
         def resolve() -> Any:
             if key.static_keys is not None:
@@ -375,10 +392,21 @@ class SessionPool:
                 )
             # A botocore session of its own, so that renewing later walks the chain afresh.
             # Raises ProfileNotFound for an unknown profile, naming it.
-            return _botocore.new_core_session(key.profile).get_credentials()
+            resolver = _botocore.new_core_session(key.profile)
+            if file_cache is not None:
+                _botocore.use_file_cache(resolver, file_cache.for_profile(key.profile))
+            return resolver.get_credentials()
 
         source = None if explicit else credential_sources()
-        credentials = self._credentials.get(key, resolve, renewable=not explicit, source=source)
+        credentials = self._credentials.get(
+            key,
+            resolve,
+            renewable=not explicit,
+            source=source,
+            machine_lock=None
+            if self._file_cache is None or explicit
+            else self._file_cache.lock_for(key.profile, self._credentials.timeout),
+        )
         if credentials is not None and source is not None:
             # A new session after the shared files or the environment changed resolves afresh,
             # as a new boto3 Session would (rotated keys, HAZARDS C1): once, for every thread.

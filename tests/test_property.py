@@ -130,6 +130,7 @@ class Model:
         self.created = {"sessions": 0, "clients": 0, "resources": 0}
         self.threads: set[int] = set()
         self.resolved_keys: set[str] = set()
+        self.live_keys: set[str] = set()  # keys with sessions since the last eviction
         self.resolutions = resolutions_before
         self.evictions = 0
 
@@ -145,6 +146,7 @@ class Model:
 
     def used_key(self, key: str, thread: int) -> None:
         self.threads.add(thread)
+        self.live_keys.add(key)
         if key not in self.resolved_keys:
             self.resolved_keys.add(key)
             self.resolutions += 1
@@ -295,7 +297,9 @@ def make_machine(workers: Workers) -> type[RuleBasedStateMachine]:
             stats = self.pool.stats()
             assert stats["sessions_created"] == 0
             self._retire()
+            carried = self.model.resolved_keys  # a child reuses the parent's current credentials
             self.model = Model(stats["credential_resolutions"])
+            self.model.resolved_keys = set(carried)
 
         @precondition(lambda self: bool(self.model.sessions))
         @rule()
@@ -306,8 +310,11 @@ def make_machine(workers: Workers) -> type[RuleBasedStateMachine]:
             for _ in range(2):
                 self.now[0] += 61
                 self.pool.prune()
-            m.evictions += len(m.resolved_keys)
-            m.resolved_keys.clear()  # eviction forgets credentials: the next use resolves
+            # Eviction forgets the evicted keys' credentials: their next use resolves again.
+            # (Credentials a forked child carried over for a key it has not used are kept.)
+            m.evictions += len(m.live_keys)
+            m.resolved_keys -= m.live_keys
+            m.live_keys.clear()
             self._retire(new_epoch=False)
             m.sessions.clear()
             m.clients.clear()

@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from .credentials import expiry_time
+from .credentials import CredentialFileCache, expiry_time, use_file_cache
 from .guard import SURPRISES, Switch, diagnostics
 from .loader import warm as warm_loader
 from .sessions import new_core_session, new_watched_session, set_credentials, sync_builtins
@@ -33,6 +33,7 @@ by_value = Switch(
 )
 
 __all__ = [
+    "CredentialFileCache",
     "config_options",
     "diagnostics",
     "expiry_time",
@@ -40,6 +41,7 @@ __all__ = [
     "new_watched_session",
     "set_credentials",
     "sync_builtins",
+    "use_file_cache",
     "warm_loader",
 ]
 

@@ -12,17 +12,32 @@ takes the serialised path, which needs none of them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import json
 import math
+import os
+import tempfile
 import time
 from typing import Any
 
 import botocore.credentials
-from botocore.credentials import RefreshableCredentials
+import botocore.exceptions
+from botocore.credentials import Credentials, RefreshableCredentials
+from botocore.exceptions import UnknownCredentialError
+from botocore.utils import JSONFileCache
 
 from .guard import SURPRISES, Switch
 
-__all__ = ["NEVER", "UNKNOWN", "expiry_time", "refresh_deadlines"]
+__all__ = [
+    "NEVER",
+    "UNKNOWN",
+    "CredentialFileCache",
+    "expiry_time",
+    "inherited_copy",
+    "refresh_deadlines",
+    "use_file_cache",
+]
 
 snapshot = Switch(
     "credential_snapshot",
@@ -87,3 +102,121 @@ def refresh_deadlines(credentials: Any) -> tuple[float, float]:
     except SURPRISES as exc:
         snapshot.off("reading a refreshable credentials' expiry failed", exc)
         return UNKNOWN
+
+
+def inherited_copy(credentials: Any, resolve: Any) -> Any:
+    """Credentials for a forked child: the same current keys in a new object with a new lock,
+    which, when they need refreshing, resolve the chain afresh in the child (never through the
+    parent's refresher, whose locks and sources belong to the parent). None when the keys cannot
+    be copied (no known expiry on refreshable credentials): the child then resolves on its own.
+
+    Parameters:
+        credentials: the parent's botocore credentials (their frozen keys are read, no lock taken).
+        resolve: resolves the chain for the key, returning botocore credentials or None.
+    """
+    frozen = (
+        credentials.get_frozen_credentials()
+        if not isinstance(credentials, RefreshableCredentials)
+        else getattr(credentials, "_frozen_credentials", None)
+    )
+    if frozen is None:
+        return None
+    method = getattr(credentials, "method", None) or "inherited"
+    account_id = getattr(frozen, "account_id", None)
+    if not isinstance(credentials, RefreshableCredentials):
+        copy: Any = Credentials(frozen.access_key, frozen.secret_key, frozen.token, method)
+        if account_id is not None:
+            copy.account_id = account_id
+        return copy
+    expiry = expiry_time(credentials)
+    if expiry is None:
+        return None
+
+    def refresh() -> dict[str, Any]:
+        fresh = resolve()
+        if fresh is None:
+            raise botocore.exceptions.NoCredentialsError()
+        keys = fresh.get_frozen_credentials()
+        fresh_expiry = expiry_time(fresh) or (
+            datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+        )
+        return {
+            "access_key": keys.access_key,
+            "secret_key": keys.secret_key,
+            "token": keys.token,
+            "expiry_time": fresh_expiry.isoformat(),
+            "account_id": getattr(keys, "account_id", None),
+        }
+
+    return RefreshableCredentials.create_from_metadata(
+        {
+            "access_key": frozen.access_key,
+            "secret_key": frozen.secret_key,
+            "token": frozen.token,
+            "expiry_time": expiry.isoformat(),
+            "account_id": account_id,
+        },
+        refresh_using=refresh,
+        method=method,
+    )
+
+
+class CredentialFileCache(JSONFileCache):
+    """botocore's ``JSONFileCache`` for temporary credentials, written safely on every release:
+    the directory is the caller's (made 0700 if missing), each file is written to a temporary
+    file of mode 0600 and renamed into place (readers in other processes never see half a
+    file), and an error never shows the value (botocore's message does, HAZARDS X1)."""
+
+    def __init__(self, directory: str) -> None:
+        super().__init__(working_dir=directory)
+        self.directory = directory
+
+    def __setitem__(self, cache_key: str, value: Any) -> None:
+        try:
+            content = json.dumps(value, default=_jsonable)
+        except (TypeError, ValueError):
+            raise ValueError("the credentials could not be written to the cache") from None
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(content)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, os.path.join(self.directory, cache_key + ".json"))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()  # as botocore's JSONFileCache serialises the expiry
+    raise TypeError(type(value).__name__)
+
+
+_CACHED_PROVIDERS = ("assume-role", "assume-role-with-web-identity", "sso")
+
+
+def use_file_cache(core: Any, cache: CredentialFileCache) -> list[str]:
+    """Hand ``cache`` to the providers in ``core``'s chain that take one (``provider.cache``, as
+    the AWS CLI does); return their names.
+
+    Parameters:
+        core: a botocore session about to resolve credentials.
+        cache: the file cache to use.
+    """
+    resolver = core.get_component("credential_provider")
+    used = []
+    for name in _CACHED_PROVIDERS:
+        try:
+            provider = resolver.get_provider(name)
+        except UnknownCredentialError:
+            continue
+        except SURPRISES:
+            continue
+        if hasattr(provider, "cache"):
+            provider.cache = cache
+            used.append(name)
+    return used
