@@ -111,6 +111,13 @@ class PooledSession(boto3.session.Session):
         self._clients.clear()
         self._resources.clear()
 
+    def _shareable(self) -> Any:
+        """What decides this session's client classes besides the service, or None if the user
+        changed its handlers (then its classes are built botocore's way, handlers and all)."""
+        if self.generation or self._watched is None:
+            return None
+        return ("builtins", hash(self._watched.builtins))
+
     def _refresh_builtins(self) -> None:
         if self._watched is not None:
             _botocore.sync_builtins(self._core, self._watched)
@@ -158,7 +165,8 @@ class PooledSession(boto3.session.Session):
             if client is not None:
                 self._hits += 1
             else:
-                made = super().client(service_name, *args, **kwargs)
+                with _botocore.pooled(self._shareable()):
+                    made = super().client(service_name, *args, **kwargs)
                 # setdefault: another greenlet of this thread may have made one meanwhile (it
                 # can switch on I/O while this one was made); the first published wins.
                 client = self._clients.setdefault(cache_key, made)

@@ -161,6 +161,34 @@ CASES: dict[str, tuple[str, str, str, set[str]]] = {
         ANY,
         {"credential_snapshot"},
     ),
+    "ClientCreator._create_client_class renamed": (
+        "_create_client_class",
+        "_make_client_class",
+        ANY,
+        {"client_class_cache"},
+    ),
+    # Shared client classes must not keep the session that made them alive through their
+    # docstrings; if botocore's lazy docstrings change shape, classes are not shared.
+    "lazy docstring _gen_kwargs renamed": (
+        "_gen_kwargs",
+        "_gen_kwargs_v2",
+        ANY,
+        {"client_class_cache"},
+    ),
+    "EndpointProvider renamed": (
+        "EndpointProvider",
+        "RulesEndpointProvider",
+        ANY,
+        {"shared_endpoint_rules"},
+    ),
+    # The emitter's remembered handler checks override a method botocore may stop calling:
+    # then they are merely unused, and nothing needs switching off.
+    "emitter _verify_accept_kwargs renamed": (
+        "_verify_accept_kwargs",
+        "_check_accepts_kwargs",
+        ANY,
+        set(),
+    ),
     "credentials._local_now renamed": ("_local_now", "_now_v2", ANY, {"credential_snapshot"}),
     "RefreshableCredentials._time_fetcher renamed": (
         "_time_fetcher",

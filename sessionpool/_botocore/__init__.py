@@ -9,7 +9,10 @@ scanning the source. Each use here is an optimisation or a convenience with a pu
 * :mod:`.emitter`: a copy-on-write event emitter (``botocore.hooks._PrefixTrie``'s node layout).
 * :mod:`.sessions`: new botocore sessions that copy a prototype emitter and share the endpoint
   resolver and exceptions factory (``Session._register_internal_component``).
-* :mod:`.credentials`: reading refreshable credentials' expiry (``credential_snapshot``).
+* :mod:`.credentials`: reading refreshable credentials' expiry (``credential_snapshot``), and
+  the file cache for temporary credentials.
+* :mod:`.clients`: client classes and endpoint rule providers shared per process
+  (``client_class_cache``, ``shared_endpoint_rules``).
 * this module: the options of a ``Config`` (``config_by_value``).
 
 :mod:`.guard` holds the switches; ``sessionpool.diagnostics()`` reports them.
@@ -21,6 +24,7 @@ from typing import Any
 
 from botocore.config import Config
 
+from .clients import pooled
 from .credentials import CredentialFileCache, expiry_time, use_file_cache
 from .guard import SURPRISES, Switch, diagnostics
 from .loader import warm as warm_loader
@@ -39,6 +43,7 @@ __all__ = [
     "expiry_time",
     "new_core_session",
     "new_watched_session",
+    "pooled",
     "set_credentials",
     "sync_builtins",
     "use_file_cache",

@@ -22,7 +22,9 @@ the real built-in handlers before the pool uses it, and any difference or error 
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import weakref
 from typing import Any
 
 from botocore import hooks
@@ -152,6 +154,25 @@ class Watched(HierarchicalEmitter):
         new = super().__copy__()
         new.on_change = None
         return new
+
+    def _verify_accept_kwargs(self, func: Any) -> Any:
+        # botocore inspects every handler's signature on every registration (~10 per client);
+        # the answer depends on the function alone, so remember the functions that passed.
+        target = getattr(func, "__func__", func)
+        try:
+            if target in _ACCEPTS_KWARGS:
+                return None
+        except TypeError:  # not hashable or not weakly referenceable: ask botocore
+            return super()._verify_accept_kwargs(func)  # type: ignore[misc]
+        result = super()._verify_accept_kwargs(func)  # type: ignore[misc]
+        if result is None:
+            with contextlib.suppress(TypeError):
+                _ACCEPTS_KWARGS[target] = True
+        return result
+
+
+# Functions known to accept **kwargs (weakly: a function that goes is forgotten).
+_ACCEPTS_KWARGS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 class WatchedEmitter(Watched):

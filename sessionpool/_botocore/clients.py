@@ -1,0 +1,195 @@
+"""Per-process sharing of what botocore rebuilds for every client (issue 12).
+
+Making a client repeats work whose result is the same for every client of a service: generating
+the client class (a method object per operation, ~17% of a new client's time) and parsing the
+endpoint rule set into rule objects (~17%). Here both are built once per process and shared:
+
+* **Client classes** (switch ``client_class_cache``): per (service, API version, service model
+  data, botocore's built-in handlers) for sessions whose handlers are exactly what the pool set up
+  (``boto3``'s defaults and the built-ins). A session where the user registered or unregistered
+  a handler builds its classes botocore's way, so a ``creating-client-class`` handler runs for
+  every client made after it is registered. A class holds no per-client state.
+* **Endpoint rule providers** (switch ``shared_endpoint_rules``): per (rule set, partitions) data
+  of the shared loader. An ``EndpointProvider`` is immutable once built; its resolution cache is
+  botocore's thread-safe ``lru_cache``.
+
+Both hook botocore by wrapping, once per process, a private name it looks up while making a
+client (``ClientCreator._create_client_class``, ``botocore.regions.EndpointProvider``). The
+wrappers act only while a pooled session is making a client (:func:`pooled`, a thread-local
+mark); any other client in the process, plain boto3's included, takes botocore's own path
+unchanged. ``_lock`` guards installation; the caches publish with ``setdefault``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Hashable, Iterator
+from typing import Any
+
+import botocore.client
+import botocore.regions
+from botocore.docs.docstring import LazyLoadedDocstring
+from botocore.hooks import BaseEventHooks, HierarchicalEmitter
+
+from .. import _fork
+from .guard import SURPRISES, Switch
+
+__all__ = ["class_cache", "endpoint_rules", "install", "pooled"]
+
+class_cache = Switch(
+    "client_class_cache",
+    "generate each service's client class once per process; off: once per client",
+)
+endpoint_rules = Switch(
+    "shared_endpoint_rules",
+    "parse each service's endpoint rule set once per process; off: once per client",
+)
+
+_lock = _fork.Lock()
+_installed = False
+_mark = threading.local()  # .key: the class cache key part for the pooled session, or absent
+_classes: dict[Hashable, type] = {}
+_providers: dict[tuple[int, int, int], tuple[Any, Any, Any, Any]] = {}
+_NEUTRAL = HierarchicalEmitter()  # renders shared classes' docstrings: no handlers, no session
+
+
+@contextlib.contextmanager
+def pooled(shareable: Hashable | None) -> Iterator[None]:
+    """Mark this thread as making a client for a pooled session.
+
+    Parameters:
+        shareable: what, besides the service, decides the session's client classes (the
+            built-in handlers' signature), or None if the session's handlers were changed by the
+            user: then its classes are built botocore's way.
+    """
+    install()
+    previous = getattr(_mark, "key", _UNSET)
+    _mark.key = shareable
+    try:
+        yield
+    finally:
+        if previous is _UNSET:
+            del _mark.key
+        else:
+            _mark.key = previous
+
+
+_UNSET = object()
+
+
+def install() -> None:
+    """Wrap botocore's two factories, once per process (no-op when both switches are off)."""
+    global _installed
+    if _installed or not (class_cache.active or endpoint_rules.active):
+        return
+    with _lock:
+        if _installed:
+            return
+        _installed = True
+        creator: Any = botocore.client.ClientCreator
+        regions: Any = botocore.regions
+        try:
+            original_class = creator._create_client_class
+            assert callable(original_class), "ClientCreator._create_client_class is not callable"
+            creator._create_client_class = _class_factory(original_class)
+        except SURPRISES as exc:
+            class_cache.off("wrapping ClientCreator._create_client_class failed", exc)
+        try:
+            original_provider = regions.EndpointProvider
+            assert isinstance(original_provider, type), "regions.EndpointProvider is not a class"
+            regions.EndpointProvider = _provider_factory(original_provider)
+        except SURPRISES as exc:
+            endpoint_rules.off("wrapping botocore.regions.EndpointProvider failed", exc)
+
+
+def _class_factory(original: Any) -> Any:
+    def _create_client_class(self: Any, service_name: str, service_model: Any) -> Any:
+        shareable = getattr(_mark, "key", None)
+        if shareable is None or not class_cache.active:
+            return original(self, service_name, service_model)
+        try:
+            metadata = service_model.metadata
+            key = (service_name, service_model.api_version, id(metadata), shareable)
+        except SURPRISES as exc:
+            class_cache.off("reading a service model's identity failed", exc)
+            return original(self, service_name, service_model)
+        found = _classes.get(key)
+        if found is not None and found.__dict__.get("_sessionpool_model") is metadata:
+            return found
+        built = original(self, service_name, service_model)
+        try:
+            _detach(built)
+        except SURPRISES as exc:
+            class_cache.off("detaching a client class from its session failed", exc)
+            return built
+        built._sessionpool_model = metadata  # keeps the id above meaning this model
+        return _classes.setdefault(key, built)
+
+    _create_client_class.__wrapped__ = original  # type: ignore[attr-defined]
+    return _create_client_class
+
+
+def _detach(cls: type) -> None:
+    """Point the lazy docstrings of a generated client class at a neutral emitter.
+
+    botocore gives each method's docstring the emitter of the session that made the class, to
+    render it later. A class shared by the process must not keep that session alive (with its
+    handlers, credentials and, for explicit keys, secrets: the eviction test scans for them).
+    """
+    for attribute in list(cls.__dict__.values()):
+        found = getattr(attribute, "__doc__", None)
+        if isinstance(found, LazyLoadedDocstring):
+            doc: Any = found  # private fields, not in botocore's stubs
+            kwargs = doc._gen_kwargs
+            assert isinstance(kwargs, dict), "a lazy docstring's _gen_kwargs is not a dict"
+            if "event_emitter" in kwargs:
+                kwargs["event_emitter"] = _NEUTRAL
+            assert not any(
+                isinstance(v, BaseEventHooks) and v is not _NEUTRAL for v in doc._gen_args
+            ), "a lazy docstring holds an emitter positionally"
+
+
+def _provider_factory(original: Any) -> Any:
+    init: Any = original.__init__
+
+    class SharedEndpointProvider(original):  # type: ignore[misc]
+        """botocore's EndpointProvider, shared per rule set while a pooled client is made."""
+
+        def __new__(
+            cls, ruleset_data: Any = None, partition_data: Any = None, **kwargs: Any
+        ) -> Any:
+            if getattr(_mark, "key", _UNSET) is _UNSET or not endpoint_rules.active:
+                return super().__new__(cls)
+            try:  # other arguments (excluded_params on newer botocore) are part of the key
+                extra = tuple(
+                    sorted(
+                        (k, frozenset(v) if isinstance(v, set) else v) for k, v in kwargs.items()
+                    )
+                )
+                key = (id(ruleset_data), id(partition_data), hash(extra))
+            except TypeError:
+                return super().__new__(cls)
+            entry = _providers.get(key)
+            if (
+                entry is not None
+                and entry[0] is ruleset_data
+                and entry[1] is partition_data
+                and entry[2] == extra
+            ):
+                return entry[3]
+            provider = super().__new__(cls)
+            init(provider, ruleset_data=ruleset_data, partition_data=partition_data, **kwargs)
+            provider._sessionpool_ready = True
+            # The data are held with the provider, so their ids keep meaning them.
+            entry = (ruleset_data, partition_data, extra, provider)
+            return _providers.setdefault(key, entry)[3]
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            if self.__dict__.get("_sessionpool_ready"):
+                return  # a shared provider, built once
+            init(self, *args, **kwargs)
+
+    SharedEndpointProvider.__name__ = original.__name__
+    SharedEndpointProvider.__qualname__ = original.__qualname__
+    return SharedEndpointProvider
