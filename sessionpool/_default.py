@@ -49,14 +49,26 @@ def set_default_pool(pool: SessionPool | None) -> None:
 
 
 def _client(service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
-    """``default_pool().client(...)``: this thread's cached client, in boto3's call forms."""
+    """``default_pool().client(...)``: this thread's cached client, in boto3's call forms.
+
+    Parameters:
+        service_name: the service, as in ``boto3.client``.
+        *args: boto3's positional arguments after the service name.
+        **kwargs: key arguments and client arguments, as for :meth:`SessionPool.client`.
+    """
     if kwargs or args:
         kwargs, args = mask_secrets(kwargs, args)
     return default_pool().client(service_name, *args, **kwargs)
 
 
 def _resource(service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
-    """``default_pool().resource(...)``: this thread's cached resource, in boto3's call forms."""
+    """``default_pool().resource(...)``: this thread's cached resource, in boto3's call forms.
+
+    Parameters:
+        service_name: the service, as in ``boto3.resource``.
+        *args: boto3's positional arguments after the service name.
+        **kwargs: key arguments and resource arguments, as for :meth:`SessionPool.resource`.
+    """
     kwargs, args = mask_secrets(kwargs, args)
     return default_pool().resource(service_name, *args, **kwargs)
 
@@ -73,7 +85,11 @@ else:
 
 @contextmanager
 def session(**key_args: Any) -> Iterator[PooledSession]:
-    """``with default_pool().session(...)``: this thread's Session, as the block's default key."""
+    """``with default_pool().session(...)``: this thread's Session, as the block's default key.
+
+    Parameters:
+        **key_args: key arguments, as for :meth:`SessionPool.session`.
+    """
     key_args, _ = mask_secrets(key_args)
     with default_pool().session(**key_args) as s:
         yield s

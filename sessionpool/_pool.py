@@ -270,7 +270,8 @@ class SessionPool:
 
         Parameters:
             service_name: the service, as in ``boto3.resource``.
-            *args, **kwargs: as for :meth:`client`; resources are never shared between threads.
+            *args: as for :meth:`client`.
+            **kwargs: as for :meth:`client`; resources are never shared between threads.
         """
         kwargs, args = mask_secrets(kwargs, args)  # first: no frame below holds a bare secret
         service_name, kwargs = bind_call("resource", service_name, args, kwargs)
@@ -434,8 +435,9 @@ class SessionPool:
         """Load models, handlers and credentials now, typically in a parent before it forks.
 
         Children forked afterwards share the parsed models' memory copy-on-write instead of each
-        parsing them again; credentials are resolved here for this process (a forked child
-        resolves its own: credential objects carry locks, HAZARDS F2).
+        parsing them again, and start with a copy of the credentials resolved here (in new
+        objects with new locks), so they make no AssumeRole or metadata call of their own until
+        those need refreshing.
 
         Parameters:
             services: the services whose models to load; an unknown name raises

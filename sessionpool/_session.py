@@ -64,6 +64,8 @@ class PooledSession(boto3.session.Session):
     ) -> None:
         super().__init__(botocore_session=botocore_session, **kwargs)
         self._core = botocore_session
+        #: The pool's key for this session: profile, region and (by fingerprint only) explicit
+        #: credentials. Its repr never shows a secret.
         self.pool_key = key
         self._pid = os.getpid()
         # Owned by one thread: no lock. _by_name is the no-argument fast path: service -> a
@@ -91,7 +93,7 @@ class PooledSession(boto3.session.Session):
 
     @property
     def hits(self) -> int:
-        """Cache hits of this session: calls answered without making a client or resource."""
+        """How many calls this session answered from its cache, without making anything."""
         return self._hits + sum(_USES - operator.length_hint(g) for g in self._getters)
 
     def _fold_getters(self) -> None:
@@ -137,7 +139,8 @@ class PooledSession(boto3.session.Session):
 
             Parameters:
                 service_name: the service, as in ``boto3.Session.client``.
-                *args, **kwargs: boto3's client arguments (``region_name``, ``endpoint_url``,
+                *args: boto3's positional client arguments, in its order.
+                **kwargs: boto3's client arguments (``region_name``, ``endpoint_url``,
                     ``config``, ...); each distinct combination gets its own cached client.
             """
             if not args and not kwargs:
@@ -188,7 +191,8 @@ class PooledSession(boto3.session.Session):
 
             Parameters:
                 service_name: the service, as in ``boto3.Session.resource``.
-                *args, **kwargs: boto3's resource arguments; each distinct combination is cached.
+                *args: boto3's positional resource arguments, in its order.
+                **kwargs: boto3's resource arguments; each distinct combination is cached.
             """
             _check_service(service_name)
             kwargs, args = mask_secrets(kwargs, args)

@@ -9,8 +9,8 @@ workers. Each worker drops what it inherited and builds its own sessions on firs
 worker thread, with credentials resolved once per worker process.
 
 With ``--worker-class gevent``, leave out ``--preload`` (gevent must patch the standard library
-before boto3 is imported). It works, but for now every request's greenlet builds a session of its
-own: sharing one per OS thread is planned.
+before boto3 is imported). The greenlets of a worker's OS thread then share that thread's session
+and clients; ``SessionPool(scopefunc="greenlet")`` gives each greenlet its own instead.
 """
 
 from __future__ import annotations

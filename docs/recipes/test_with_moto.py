@@ -5,8 +5,9 @@ its sessions and clients are then built while the mock is active. A ``Stubber`` 
 and ``pool.client("s3")`` hands that same client back in the same thread, so the code under test
 meets the stub; another thread would get its own, unstubbed, client.
 
-Import moto before any pool is used in the process: today, once a pool was used before
-``import moto``, pools made afterwards build sessions that ``mock_aws()`` does not intercept.
+moto may be imported at any time, even after a pool was used: sessions and clients made
+afterwards carry its interceptor, as plain boto3's do. A client made *before* ``import moto`` does
+not (in boto3 either), so make the pool inside the mock, as the fixture below does.
 """
 
 from __future__ import annotations
