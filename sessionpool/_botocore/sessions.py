@@ -77,7 +77,12 @@ def _builtins_signature() -> int:
 
 
 def _prototype() -> HierarchicalEmitter | None:
-    """The emitter every new session copies: botocore's built-in handlers, registered once."""
+    """The emitter every new session copies: botocore's built-in handlers, registered once.
+
+    The first one is botocore's own emitter, built as a plain session would build it, so a
+    cold process's first client costs no more than plain boto3's; the copy-on-write one (cheaper
+    to copy, and checked against it) replaces it from the second session on.
+    """
     global _proto
     if not prototype.active:
         return None
@@ -87,42 +92,55 @@ def _prototype() -> HierarchicalEmitter | None:
         prototype.off("botocore.handlers.BUILTIN_HANDLERS is not a list of handlers", exc)
         return None
     proto = _proto
-    if proto is not None and proto[0] == signature:
+    if (
+        proto is not None
+        and proto[0] == signature
+        and (isinstance(proto[1], _emitter.CowEmitter) or not _emitter.cow.active)
+    ):
         return proto[1]
     with _lock:
         proto = _proto
-        if proto is not None and proto[0] == signature:
-            return proto[1]
-        built = _build_prototype()
-        if built is None:
-            return None
-        if proto is not None:
-            log.debug("botocore's built-in handlers changed; rebuilt the prototype emitter")
-        _proto = (signature, built)
-        return built
+        if proto is None or proto[0] != signature:
+            built = _build_reference()
+            if built is None:
+                return None
+            if proto is not None:
+                log.debug("botocore's built-in handlers changed; rebuilt the prototype emitter")
+            _proto = (signature, built)
+            return built
+        chosen = proto[1]
+        if _emitter.cow.active and not isinstance(chosen, _emitter.CowEmitter):
+            cow = _build_cow(chosen)
+            if cow is not None:
+                _proto = (signature, cow)
+                chosen = cow
+        return chosen
 
 
-def _build_prototype() -> HierarchicalEmitter | None:
+def _build_reference() -> HierarchicalEmitter | None:
     try:
         builtins = _builtins()
-        reference = _emitter.WatchedEmitter()
+        reference: Any = _emitter.WatchedEmitter()
         botocore.session.Session(event_hooks=reference)  # registers the built-ins
-        chosen: Any = reference
-        if _emitter.cow.active:
-            try:
-                cow = _emitter.CowEmitter()
-                botocore.session.Session(event_hooks=cow)
-            except SURPRISES as exc:
-                _emitter.cow.off("building the copy-on-write emitter failed", exc)
-            else:
-                if _emitter.cow_supported(cow, reference):
-                    chosen = cow
-        _copy_emitter(chosen)  # the copy must work before any session relies on it
-        chosen.builtins = builtins
-        return cast(HierarchicalEmitter, chosen)
+        _copy_emitter(reference)  # the copy must work before any session relies on it
+        reference.builtins = builtins
+        return cast(HierarchicalEmitter, reference)
     except SURPRISES as exc:
         prototype.off("building the prototype emitter failed", exc)
         return None
+
+
+def _build_cow(reference: Any) -> HierarchicalEmitter | None:
+    try:
+        cow: Any = _emitter.CowEmitter()
+        botocore.session.Session(event_hooks=cow)
+    except SURPRISES as exc:
+        _emitter.cow.off("building the copy-on-write emitter failed", exc)
+        return None
+    if not _emitter.cow_supported(cow, reference):
+        return None
+    cow.builtins = reference.builtins
+    return cast(HierarchicalEmitter, cow)
 
 
 def _copy_emitter(proto: HierarchicalEmitter) -> HierarchicalEmitter:
