@@ -197,12 +197,26 @@ _CLASSES: dict[str, Any] = {
 }
 
 
+# sessionpool with one optimisation switched off, for the "what each shared piece saves" rows:
+# "sessionpool -<switch>" (see sessionpool.diagnostics()).
+WITHOUT = "sessionpool -"
+
+
 def make(name: str, profile: str | None = None, role_arn: str | None = None) -> Any:
     """Build approach ``name``; raises :class:`Unavailable` if it cannot run here.
 
     Parameters:
-        name: one of :data:`APPROACHES`.
+        name: one of :data:`APPROACHES`, or ``"sessionpool -<switch>"``.
         profile: the profile every session uses (for boto3-refresh-session: the source profile).
         role_arn: the role boto3-refresh-session assumes (others take it from the profile).
     """
+    if name.startswith(WITHOUT):
+        import sessionpool
+        from sessionpool._botocore import guard
+
+        switch = name[len(WITHOUT) :]
+        if switch not in sessionpool.diagnostics()["optimisations"]:
+            raise Unavailable(f"no optimisation named {switch!r}")
+        guard._switches[switch].active = False  # quietly: this is a measurement, not a surprise
+        return SessionPoolApproach(profile, role_arn)
     return _CLASSES[name](profile, role_arn)

@@ -183,10 +183,66 @@ def imds(approach: Any, n: int) -> dict[str, Any]:
     return {"wall_s": wall, "without_credentials": sum(1 for ok in results if not ok)}
 
 
+def first_client(name: str) -> dict[str, Any]:
+    """A cold process's first client: import, session and s3 client, from nothing."""
+    t0 = time.perf_counter()
+    if name == "sessionpool":
+        from sessionpool import SessionPool
+
+        client = SessionPool().client("s3")
+    else:
+        import boto3.session
+
+        client = boto3.session.Session().client("s3")
+    return {"first_s": time.perf_counter() - t0, "ok": client is not None}
+
+
+def workers_sts(name: str, how: str, tmp: str) -> dict[str, Any]:
+    """Start 4 forked children after the parent used the key, or 8 spawned workers; each makes
+    an sqs client and calls ListQueues. The parent run.py counts AssumeRole calls."""
+    import multiprocessing
+
+    if name == "documented":
+        target, args = _documented_worker, ()
+    else:
+        from sessionpool import SessionPool
+
+        options = {"credential_cache": os.path.join(tmp, "cache")} if how == "spawn+cache" else {}
+        pool = SessionPool(profile="role", **options)
+        target, args = _pool_worker, (pool,)
+    if how == "fork":
+        ctx = multiprocessing.get_context("fork")
+        target(*args)  # the parent works too, before it forks
+        children = [ctx.Process(target=target, args=args) for _ in range(4)]
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        children = [ctx.Process(target=target, args=args) for _ in range(8)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(600)
+    return {"ok": sum(1 for c in children if c.exitcode == 0), "workers": len(children)}
+
+
+def _documented_worker() -> None:
+    import boto3.session
+
+    boto3.session.Session(profile_name="role").client("sqs").list_queues()
+
+
+def _pool_worker(pool: Any) -> None:
+    pool.client("sqs").list_queues()
+
+
 def run_one(figure: str, name: str, arg: str | None, quick: bool) -> dict[str, Any]:
     """Build the approach and take one measurement; the parent prints the result as JSON."""
     if figure == "hotpath":
         return hotpath(name.split(","), quick)
+    if figure == "first":
+        return first_client(name)
+    if figure == "workers":
+        how, tmp = (arg or "fork:").split(":", 1)
+        return workers_sts(name, how, tmp)
     profile = os.environ.get("BENCH_PROFILE") or None
     role_arn = os.environ.get("BENCH_ROLE_ARN") or None
     approach = _approaches.make(name, profile=profile, role_arn=role_arn)
