@@ -78,7 +78,7 @@ EXPECTED = {
 SLOW_PROCESS = """\
 import json, time
 time.sleep(0.2)  # other greenlets run meanwhile (gevent patches subprocess)
-print(json.dumps({"Version": 1, "AccessKeyId": "AKIASLOWGREENLET0001",
+print(json.dumps({"Version": 1, "AccessKeyId": "AKIAGREENLETEXAMPLE1",
                   "SecretAccessKey": "slow-greenlet-secret-EXAMPLE"}))
 """
 

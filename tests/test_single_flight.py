@@ -41,7 +41,7 @@ JOIN = 60.0  # a hang guard for joins, never a timing assertion
 
 
 def static() -> Any:
-    return Credentials("AKIASINGLEFLIGHTEXAM", "single-flight-secret-EXAMPLE", None, "test")
+    return Credentials("AKIAFLIGHTEXAMPLE001", "single-flight-secret-EXAMPLE", None, "test")
 
 
 def start(fn: Callable[[], Any], name: str) -> tuple[threading.Thread, dict[str, Any]]:
@@ -127,7 +127,7 @@ def test_an_interrupt_at_any_line_of_the_resolver_leaves_no_wedged_key(line: int
     later.join(JOIN)
     assert not later.is_alive(), f"a KeyboardInterrupt at line {line} wedged the key"
     assert "error" not in got, got.get("error")
-    assert got["value"].get_frozen_credentials().access_key == "AKIASINGLEFLIGHTEXAM"
+    assert got["value"].get_frozen_credentials().access_key == "AKIAFLIGHTEXAMPLE001"
 
 
 # -- waiters never receive the resolver's interrupt ------------------------------------------
