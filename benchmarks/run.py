@@ -462,6 +462,7 @@ SWITCHES = (
     "shared_components",
     "client_class_cache",
     "shared_endpoint_rules",
+    "shared_alias_cache",
 )
 
 

@@ -126,6 +126,12 @@ CASES: dict[str, tuple[str, str, str, set[str]]] = {
     # cache on every registration, so under another name the reset is merely redundant: the
     # pool must keep working, and there is nothing to switch off.
     "emitter _lookup_cache renamed": ("_lookup_cache", "_lookup_v2", ANY, set()),
+    "EventAliaser _alias_name_cache renamed": (
+        "_alias_name_cache",
+        "_alias_cache_v2",
+        ANY,
+        {"shared_alias_cache"},
+    ),
     "Loader.load_data_with_path renamed": (
         "load_data_with_path",
         "load_data_and_path",

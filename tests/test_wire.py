@@ -131,6 +131,39 @@ def test_clients_share_their_class_but_not_their_state(pool: SessionPool) -> Non
     assert other.meta.config.retries != {"max_attempts": 9}
 
 
+def test_clients_share_the_alias_cache_but_not_their_handlers_or_alias_table(
+    pool: SessionPool,
+) -> None:
+    from botocore.hooks import EventAliaser, HierarchicalEmitter
+    from botocore.utils import EVENT_ALIASES
+
+    old, new = next((k, v) for k, v in EVENT_ALIASES.items() if "." not in k)
+    event = f"sessionpool-test.{old}.SomeOperation"
+    here = pool.client("sqs")
+    there: list[Any] = []
+    t = threading.Thread(target=lambda: there.append(pool.client("s3")))
+    t.start()
+    t.join()
+    other = there[0]
+    caches = [c.meta.events._alias_name_cache for c in (here, other)]
+    assert caches[0] is caches[1]  # one alias cache per process, for every pooled client
+    plain = boto3.session.Session().client("sqs")
+    assert plain.meta.events._alias_name_cache is not caches[0]  # plain boto3 keeps its own
+    calls: list[str] = []
+    here.meta.events.register(event, lambda **kw: calls.append("here"))
+    assert caches[0][event] == f"sessionpool-test.{new}.SomeOperation"
+    # the same answer botocore's own aliaser gives
+    assert caches[0][event] == EventAliaser(HierarchicalEmitter())._alias_event_name(event)
+    other.meta.events.emit(event)
+    assert calls == []  # the name is shared, the handler is not
+    here.meta.events.emit(event)
+    assert calls == ["here"]
+    # a client that edits its own alias table gets its own answers, and changes no one else's
+    here.meta.events._event_aliases[old] = "somewhere-else"
+    assert other.meta.events._event_aliases[old] == new
+    assert EVENT_ALIASES[old] == new
+
+
 ENDPOINT_CASES = [
     ("s3", "us-east-1", None),
     ("s3", "eu-west-1", None),

@@ -6,7 +6,8 @@ scanning the source. Each use here is an optimisation or a convenience with a pu
 
 * :mod:`.loader`: one data loader per process (``Loader`` subclassed; ``_DedupList`` for its
   ``search_paths``).
-* :mod:`.emitter`: a copy-on-write event emitter (``botocore.hooks._PrefixTrie``'s node layout).
+* :mod:`.emitter`: a copy-on-write event emitter (``botocore.hooks._PrefixTrie``'s node layout),
+  and one cache of event-name aliases per process (``EventAliaser._alias_name_cache``).
 * :mod:`.sessions`: new botocore sessions that copy a prototype emitter and share the endpoint
   resolver and exceptions factory (``Session._register_internal_component``).
 * :mod:`.credentials`: reading refreshable credentials' expiry (``credential_snapshot``), and

@@ -202,6 +202,8 @@ def new_watched_session(profile: str | None) -> tuple[Any, _emitter.Watched]:
         builtins = _builtins()
         core = botocore.session.Session(event_hooks=events)  # botocore registers the built-ins
         events.builtins = builtins
+    if _emitter.aliases.active:
+        _share_alias_cache(core, events)
     if profile is not None:
         core.set_config_variable("profile", profile)
     # Register the shared loader before boto3 wraps the session (HAZARDS S1): boto3 then appends
@@ -216,6 +218,26 @@ def new_watched_session(profile: str | None) -> tuple[Any, _emitter.Watched]:
         except SURPRISES as exc:
             components.off("sharing the endpoint resolver and exceptions factory failed", exc)
     return core, events
+
+
+def _share_alias_cache(core: Any, events: Any) -> None:
+    """Wrap ``core``'s emitter in a :class:`~.emitter.SharedAliasCache` (session and clients)."""
+    try:
+        current = core._events
+        if (
+            type(current) is not _emitter._EventAliaser
+            or current._emitter is not events
+            or not isinstance(current._alias_name_cache, dict)
+        ):
+            _emitter.aliases.off(
+                "botocore's session does not wrap its emitter in an EventAliaser as expected"
+            )
+            return
+        shared = _emitter.SharedAliasCache(events, current._event_aliases)
+        core._events = shared  # the session's own register/emit
+        core.register_component("event_emitter", shared)  # what create_client copies
+    except SURPRISES as exc:
+        _emitter.aliases.off("sharing botocore's event alias cache failed", exc)
 
 
 def sync_builtins(core: Any, events: _emitter.Watched) -> bool:
