@@ -48,7 +48,7 @@ def cluster(aws_env: Any) -> Any:
             threads_per_worker=4,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=40,
         ) as cluster,
         distributed.Client(cluster) as client,
