@@ -160,6 +160,13 @@ def test_clients_share_the_alias_cache_but_not_their_handlers_or_alias_table(
     assert calls == ["here"]
     # a client that edits its own alias table gets its own answers, and changes no one else's
     here.meta.events._event_aliases[old] = "somewhere-else"
+    later = f"sessionpool-test.{old}.AnotherOperation"
+    assert (
+        here.meta.events._alias_event_name(later)
+        == "sessionpool-test.somewhere-else.AnotherOperation"
+    )
+    assert other.meta.events._alias_event_name(later) == f"sessionpool-test.{new}.AnotherOperation"
+    assert caches[0][later] == f"sessionpool-test.{new}.AnotherOperation"
     assert other.meta.events._event_aliases[old] == new
     assert EVENT_ALIASES[old] == new
 

@@ -278,8 +278,13 @@ class SharedAliasCache(_EventAliaser):  # type: ignore[misc]
     event it registers or emits, whether its name has an alias (~0.35 ms per client). The answer
     depends only on the name and the alias table, so copies made from this class (``__copy__``
     uses ``self.__class__``) share one cache per table. The table itself is still copied, as
-    botocore copies it, so no handler, registration or table edit is shared.
+    botocore copies it, so no handler, registration or table edit is shared. An aliaser whose
+    table was edited in place after it was made (botocore's module table, or a client's own
+    copy) notices at its next cache miss and goes on with a cache of its own, so the shared
+    cache only ever holds answers computed from the table it is keyed by.
     """
+
+    _alias_key: frozenset[tuple[Any, Any]] | None = None
 
     def __init__(self, event_emitter: Any, event_aliases: Any = None) -> None:
         super().__init__(event_emitter, event_aliases)
@@ -292,3 +297,22 @@ class SharedAliasCache(_EventAliaser):  # type: ignore[misc]
             return
         if cache is not None:
             self._alias_name_cache = cache
+            self._alias_key = key
+
+    def _alias_event_name(self, event_name: str) -> str:
+        # Called on every emit: a hit costs what botocore's own method costs.
+        cache = self._alias_name_cache
+        if event_name in cache:
+            hit: str = cache[event_name]
+            return hit
+        key = self._alias_key
+        if key is not None:
+            try:
+                unchanged = frozenset(self._event_aliases.items()) == key
+            except (AttributeError, TypeError):
+                unchanged = False
+            if not unchanged:  # the table was edited in place: stop sharing
+                self._alias_name_cache = {}
+                self._alias_key = None
+        result: str = super()._alias_event_name(event_name)
+        return result
