@@ -38,6 +38,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import venv
 import zipfile
@@ -392,10 +393,42 @@ def matrix_cells(pythons: list[Interpreter]) -> list[Cell]:
     return cells
 
 
+# The matrix's background install (venv, pip) running now, so that Ctrl-C or SIGTERM can stop it
+# at once instead of waiting for it to finish; once stopping is set, no further step starts.
+_installing: set[subprocess.Popen[bytes]] = set()
+_stop_installing = threading.Event()
+
+
 def _logged(log: IO[str], *cmd: str | Path) -> int:
     log.write("+ " + " ".join(str(c) for c in cmd) + "\n")
     log.flush()
-    return subprocess.call([str(c) for c in cmd], cwd=HERE, stdout=log, stderr=subprocess.STDOUT)
+    if _stop_installing.is_set():
+        log.write("(not started: the matrix was interrupted)\n")
+        return 1
+    proc = subprocess.Popen(
+        [str(c) for c in cmd],
+        cwd=HERE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    _installing.add(proc)
+    try:
+        return proc.wait()
+    finally:
+        _installing.discard(proc)
+
+
+def _stop_background_installs() -> None:
+    _stop_installing.set()
+    for proc in list(_installing):
+        try:
+            if os.name == "posix":
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def _install_cell(cell: Cell, env_dir: Path, log: IO[str]) -> bool:
@@ -620,6 +653,8 @@ def matrix(args: list[str]) -> int:
         finally:
             for future in preparing:
                 future.cancel()  # on Ctrl-C or SIGTERM: no more installs
+            if sys.exc_info()[0] is not None:  # and stop the one running now
+                _stop_background_installs()
 
     print(
         f"\nmatrix summary ({_minutes(time.monotonic() - start)} in all; a cell's time is its"
