@@ -86,8 +86,7 @@ def _prototype() -> HierarchicalEmitter | None:
     :data:`COW_FROM` - 1 sessions copy it (a trie copy, ~0.4 ms). The copy-on-write one (O(1)
     to copy and lighter per client, but ~6 ms to build and check against the reference) replaces
     it from session :data:`COW_FROM` on. A process that makes one client (a script, a Lambda cold
-    start: a session to resolve credentials and the thread's own) never pays for it, so its
-    first client costs no more than plain boto3's.
+    start: a session to resolve credentials and the thread's own) never pays for it.
     """
     global _proto, _reference_uses
     if not prototype.active:
@@ -102,7 +101,7 @@ def _prototype() -> HierarchicalEmitter | None:
         if isinstance(proto[1], _emitter.CowEmitter) or not _emitter.cow.active:
             return proto[1]
         if _reference_uses < COW_FROM - 1:
-            _reference_uses += 1  # unlocked: a race only builds the copy-on-write one sooner
+            _reference_uses += 1  # unlocked: a lost update only moves the switch by a session
             return proto[1]
     with _lock:
         proto = _proto
