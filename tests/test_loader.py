@@ -31,17 +31,6 @@ def _handler_count(session: PooledSession, event: str) -> int:
     return len(emitter._handlers.prefix_search(event))
 
 
-def _in_new_thread(fn: Any) -> Any:
-    """Run ``fn()`` in a fresh thread, one at a time, and return its result."""
-    result: list[Any] = []
-    thread = threading.Thread(target=lambda: result.append(fn()))
-    thread.start()
-    thread.join(60)
-    assert not thread.is_alive(), "worker thread did not finish"
-    assert len(result) == 1, "worker thread raised (see the thread's traceback above)"
-    return result[0]
-
-
 def test_every_session_across_threads_and_keys_uses_one_shared_loader(pool: SessionPool) -> None:
     def work(i: int) -> tuple[PooledSession, PooledSession]:
         return pool.get_session(), pool.get_session(profile="prod")
@@ -118,7 +107,7 @@ def test_handler_count_does_not_grow_with_the_number_of_sessions(
     # if the pool re-wrapped one botocore session, boto3's handlers would pile up on it.
     counts = []
     for _ in range(50):
-        session = _in_new_thread(pool.get_session)
+        session = run_together(1, lambda _: pool.get_session())[0]
         counts.append(_handler_count(session, event))
 
     assert counts[0] >= 1

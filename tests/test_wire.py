@@ -22,6 +22,8 @@ from botocore.config import Config
 
 from sessionpool import SessionPool
 
+from ._threads import run_together
+
 VARYING = {
     "authorization",
     "x-amz-date",
@@ -112,11 +114,7 @@ def test_pooled_clients_send_exactly_what_plain_boto3_clients_send(
 
 def test_clients_share_their_class_but_not_their_state(pool: SessionPool) -> None:
     here = pool.client("sqs")
-    there: list[Any] = []
-    t = threading.Thread(target=lambda: there.append(pool.client("sqs")))
-    t.start()
-    t.join()
-    other = there[0]
+    other = run_together(1, lambda _: pool.client("sqs"))[0]  # another thread's client
     assert other is not here
     assert type(other) is type(here)  # one generated class per process
     assert type(boto3.session.Session().client("sqs")) is not type(here)  # plain boto3: its own
@@ -140,11 +138,7 @@ def test_clients_share_the_alias_cache_but_not_their_handlers_or_alias_table(
     old, new = next((k, v) for k, v in EVENT_ALIASES.items() if "." not in k)
     event = f"sessionpool-test.{old}.SomeOperation"
     here = pool.client("sqs")
-    there: list[Any] = []
-    t = threading.Thread(target=lambda: there.append(pool.client("s3")))
-    t.start()
-    t.join()
-    other = there[0]
+    other = run_together(1, lambda _: pool.client("s3"))[0]  # another thread's client
     caches = [c.meta.events._alias_name_cache for c in (here, other)]
     assert caches[0] is caches[1]  # one alias cache per process, for every pooled client
     plain = boto3.session.Session().client("sqs")
