@@ -59,6 +59,8 @@ __all__ = ["SessionPool"]
 
 log = logging.getLogger("sessionpool")
 _pool_ids = itertools.count(1)
+# Every pool alive in this process (weakly): SessionPool.clear_all() and the pytest plugin walk it.
+_live_pools: weakref.WeakSet[SessionPool] = weakref.WeakSet()
 # Positional arguments after service_name that never carry a secret (boto3's order: region_name,
 # api_version, use_ssl, verify, endpoint_url, aws_access_key_id): calls with more are not memoised.
 _SAFE_POSITIONS = 6
@@ -168,6 +170,7 @@ class SessionPool:
         self._forks_seen = 0
         self._init_process_state()
         _fork.register(self)
+        _live_pools.add(self)
 
     def _init_process_state(self) -> None:
         # Mutable state shared by threads, guarded by _lock: _slots, _counters, _closed,
@@ -546,6 +549,37 @@ class SessionPool:
             raise PoolClosedError(
                 "this SessionPool was closed; create a new SessionPool to make more clients."
             )
+
+    def clear(self) -> int:
+        """Forget every session of every thread in this process, and every key's credentials;
+        close their clients. The pool stays usable: the next call makes new sessions, which read
+        the environment, the shared files and botocore's handlers (moto's mocks) as they are then.
+
+        Returns: how many clients were closed.
+        """
+        self._check_usable()
+        with self._lock:
+            slots = list(self._slots)
+            self._slots = weakref.WeakSet()
+            # As in close(): the old thread-local goes after the lock is released.
+            old_local, self._local = self._local, new_local(self._scopefunc)
+            self._bounds.clear()
+        del old_local
+        self._credentials.forget()
+        clients: list[Any] = []
+        for slot in slots:
+            clients.extend(slot.release())
+        close_clients(clients)
+        log.debug("pool cleared: %d client(s) closed", len(clients))
+        return len(clients)
+
+    @staticmethod
+    def clear_all() -> int:
+        """:meth:`clear` every open pool in this process (the default pool included).
+
+        Returns: how many clients were closed.
+        """
+        return sum(pool.clear() for pool in list(_live_pools) if not pool.closed)
 
     def close(self) -> None:
         """Close every client this process's pool made, forget every session, and refuse reuse."""

@@ -254,3 +254,54 @@ def test_thread_exit_does_not_close_clients_of_32_other_threads(
 
     clients = run_together(32, work)
     assert [close_log.count(c) for c in clients] == [1] * 32
+
+
+# -- clear ---------------------------------------------------------------------------------------
+
+
+def test_clear_closes_every_threads_clients_and_the_pool_stays_usable(
+    pool: SessionPool, close_log: CloseLog
+) -> None:
+    mine = pool.client("s3")
+    made = threading.Barrier(3)
+    cleared = threading.Event()
+    theirs: list[Any] = []
+
+    def worker() -> None:
+        theirs.append(pool.client("sqs"))
+        made.wait()
+        cleared.wait(60)  # alive (its slot held) until the pool was cleared
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    made.wait()
+    try:
+        assert pool.clear() == 3
+    finally:
+        cleared.set()
+        for t in threads:
+            t.join()
+    assert close_log.count(mine) == 1
+    assert [close_log.count(c) for c in theirs] == [1, 1]
+    assert pool.stats()["clients"] == 0
+    fresh = pool.client("s3")
+    assert fresh is not mine
+    assert pool.client("s3") is fresh
+
+
+def test_clear_forgets_credentials_so_the_next_session_reads_the_environment(
+    pool: SessionPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool.client("s3")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIACLEAREXAMPLE0001")
+    pool.clear()
+    assert pool.get_session().get_credentials().access_key == "AKIACLEAREXAMPLE0001"
+
+
+def test_clear_all_clears_every_open_pool(aws_env: object) -> None:
+    with SessionPool() as a, SessionPool() as b:
+        a.client("s3")
+        b.client("s3")
+        SessionPool.clear_all()
+        assert a.stats()["clients"] == b.stats()["clients"] == 0
