@@ -14,6 +14,7 @@ from ._errors import (
     CredentialResolutionError,
     CredentialWaitTimeout,
     InvalidArgumentError,
+    KeyRequiredError,
     PoolClosedError,
     SessionPoolError,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "CredentialResolutionError",
     "CredentialWaitTimeout",
     "InvalidArgumentError",
+    "KeyRequiredError",
     "PoolClosedError",
     "PooledSession",
     "SessionKey",

@@ -7,8 +7,7 @@ out is per thread anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from . import _fork
@@ -83,13 +82,12 @@ else:
     client.__name__, resource.__name__ = "client", "resource"
 
 
-@contextmanager
-def session(**key_args: Any) -> Iterator[PooledSession]:
-    """``with default_pool().session(...)``: this thread's Session, as the block's default key.
+def session(**key_args: Any) -> AbstractContextManager[PooledSession]:
+    """``with default_pool().session(...)``: a block on the default pool (see
+    :meth:`SessionPool.session`).
 
     Parameters:
         **key_args: key arguments, as for :meth:`SessionPool.session`.
     """
     key_args, _ = mask_secrets(key_args)
-    with default_pool().session(**key_args) as s:
-        yield s
+    return default_pool().session(**key_args)

@@ -12,6 +12,7 @@ __all__ = [
     "CredentialResolutionError",
     "CredentialWaitTimeout",
     "InvalidArgumentError",
+    "KeyRequiredError",
     "PoolClosedError",
     "SessionPoolError",
 ]
@@ -40,3 +41,8 @@ class CredentialResolutionError(SessionPoolError):
 
 class CredentialWaitTimeout(CredentialResolutionError, TimeoutError):
     """A thread waited longer than ``resolve_timeout`` for another thread resolving the same key."""
+
+
+class KeyRequiredError(SessionPoolError, RuntimeError):
+    """A strict pool (``SessionPool(strict=True)``) was called outside any block without naming a
+    profile or keys."""

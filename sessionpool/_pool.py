@@ -20,24 +20,25 @@ Structure (after SQLAlchemy's ``ThreadLocalRegistry`` and httpcore's pool):
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 import logging
 import math
 import os
 import pickle
+import sys
 import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.credentials import Credentials
 from botocore.exceptions import UnknownServiceError
 
 from . import _botocore, _expiry, _fork, _received
+from ._blocks import Block, BlockVar, Scope, applicable
 from ._bounds import KeyBounds
 from ._credentials import (
     DEFAULT_RESOLVE_TIMEOUT,
@@ -45,12 +46,12 @@ from ._credentials import (
     credential_cache_at,
     credential_sources,
 )
-from ._errors import InvalidArgumentError, PoolClosedError
+from ._errors import InvalidArgumentError, KeyRequiredError, PoolClosedError
 from ._keys import KEY_ARGUMENTS, NO_SERVICE, SessionKey, bind_call
 from ._owners import OwnerLocal, check_scopefunc, new_local
 from ._secrets import SECRET_NAMES, mask_secrets
 from ._session import PooledSession, _check_service, close_clients
-from ._thread_slots import Block, Counters, Scope, ThreadSlot, usage
+from ._thread_slots import Counters, ThreadSlot, usage
 
 if TYPE_CHECKING:  # typed like boto3.client when boto3-stubs (or types-boto3) are installed
     from ._typed import ClientFactory, ResourceFactory
@@ -59,6 +60,9 @@ __all__ = ["SessionPool"]
 
 log = logging.getLogger("sessionpool")
 _pool_ids = itertools.count(1)
+T = TypeVar("T")
+# The key arguments that name who signs: in strict mode a call outside any block needs one.
+_IDENTITY = ("profile", "profile_name", "aws_access_key_id")
 # Every pool alive in this process (weakly): SessionPool.clear_all() and the pytest plugin walk it.
 _live_pools: weakref.WeakSet[SessionPool] = weakref.WeakSet()
 # Positional arguments after service_name that never carry a secret (boto3's order: region_name,
@@ -96,6 +100,11 @@ class SessionPool:
             clients), ``"greenlet"`` (each greenlet its own), or a callable returning a hashable
             owner id (then call :meth:`release` when an owner is done).
         clock: the monotonic clock used for idle times (tests pass a fake one).
+        strict: raise :class:`KeyRequiredError` for a call that runs outside any
+            ``with pool.session(...)`` block and names neither a profile nor keys, instead of
+            using the pool's defaults: a block that did not reach the code (an executor
+            thread, a framework that left the block in another context) then fails loudly
+            rather than signing with the default key.
 
     Arguments given at a call win over a ``with pool.session(...)`` block's, which win over the
     pool's. A closed pool raises :class:`PoolClosedError` when used again.
@@ -111,6 +120,7 @@ class SessionPool:
         credential_cache: str | os.PathLike[str] | None = None,
         scopefunc: str | Callable[[], Hashable] = "thread",
         clock: Callable[[], float] = time.monotonic,
+        strict: bool = False,
         **defaults: str | None,
     ) -> None:
         defaults, _ = mask_secrets(defaults)  # first: no frame below may hold a bare secret
@@ -150,6 +160,11 @@ class SessionPool:
         if credential_cache is not None:
             self._file_cache = credential_cache_at(credential_cache)
             self._config["credential_cache"] = os.fspath(credential_cache)
+        if not isinstance(strict, bool):
+            raise InvalidArgumentError(f"strict must be True or False, not {strict!r}.")
+        self._strict = strict
+        if strict:
+            self._config["strict"] = True
         self._scopefunc = check_scopefunc(scopefunc)
         if scopefunc != "thread":
             self._config["scopefunc"] = scopefunc
@@ -158,14 +173,12 @@ class SessionPool:
         # finds the same pool there (see _rebuild), so sessions and credentials are reused.
         self._pickle_token = uuid.uuid4().hex
         _received.register(self._pickle_token, self)
-        scope: contextvars.ContextVar[Block | None] = contextvars.ContextVar(
-            f"sessionpool-{self._id}-scope", default=None
-        )
-        self._scope = scope
-        self._current_scope = scope.get  # bound once: warm paths call it
-        # Ids of the live Blocks of `with pool.session()`: while empty, no context anywhere has
-        # a scope, and the hot path needs no look at the scope variable. Kept across fork.
-        self._blocks: set[int] = set()
+        # The innermost `with pool.session()` block of the running code (see _blocks).
+        self._block_var = BlockVar(f"sessionpool-{self._id}-block")
+        self._raw_block = self._block_var.get  # bound once: warm paths call it
+        # Ids of the live Blocks: while empty, no context anywhere holds a block, and the hot
+        # path needs no look at the block variable. Kept across fork.
+        self._live_blocks = self._block_var.live
         self._credentials = CredentialCells(resolve_timeout)
         self._forks_seen = 0
         self._init_process_state()
@@ -207,11 +220,13 @@ class SessionPool:
         """
         if not (args or kwargs):
             try:
-                if not self._blocks:
+                if not self._live_blocks:
                     # The hot path: no `with` block anywhere. One thread-local read, one dict
                     # lookup, and a C-level getter that returns the client and counts the hit.
                     return self._local.hot[service_name]()
-                block = self._current_scope()
+                block = self._raw_block()
+                if block is not None and block.fragile:
+                    block = applicable(block)
                 scope = None if block is None else block.scope
                 return self._local.fast[scope]._by_name[service_name]()
             except (AttributeError, KeyError):
@@ -219,7 +234,7 @@ class SessionPool:
             memo_key: tuple[Any, ...] | None = None
         elif len(args) <= _SAFE_POSITIONS and SECRET_NAMES.isdisjoint(kwargs):
             # The same arguments again in this thread: skip rebuilding the key (microseconds).
-            memo_key = (self._scope_now(), service_name, args, *kwargs.items())
+            memo_key = (self._block_var.scope(), service_name, args, *kwargs.items())
             try:
                 session, client, generation = self._local.slot.by_args[memo_key]
             except (AttributeError, KeyError):
@@ -305,34 +320,74 @@ class SessionPool:
         key_args, _ = mask_secrets(key_args)
         return self._session_for(key_args)
 
-    @contextmanager
-    def session(self, **key_args: Any) -> Iterator[PooledSession]:
-        """Enter a scope: yield this thread's Session for a key, and make it the default key.
+    def session(self, **key_args: Any) -> AbstractContextManager[PooledSession]:
+        """A block: ``with pool.session(...) as s`` gives this thread's Session for a key, and
+        makes that key the one that calls naming no key use, for the code inside the block.
 
         Inside the block, ``pool.client()``, ``pool.resource()`` and ``pool.session()`` calls
-        that name no key use the block's key. Blocks nest; the scope is per thread and per
-        asyncio task. Leaving the block neither closes nor drops the session.
+        that name no key use the block's key. Blocks nest. A block reaches what its body calls,
+        asyncio tasks and ``asyncio.to_thread`` calls started inside it, and nothing else: see
+        :meth:`bind` for executors and threads, and the concepts page, "Where a block reaches",
+        for generators and frameworks. Leaving the block neither closes nor drops the session,
+        and never raises, even when a framework leaves it in another context.
 
         Parameters:
             **key_args: key arguments, as for :meth:`client`.
         """
         key_args, _ = mask_secrets(key_args)
-        session = self._session_for(key_args)
-        token = self._scope.set(Block(self._slot().scope_for(session), self._blocks))
-        try:
-            yield session
-        finally:
-            self._scope.reset(token)
+        return _SessionBlock(self, key_args)
 
-    def _scope_now(self) -> Scope | None:
-        """The scope of the innermost ``with pool.session()`` block here, or None."""
-        block = self._current_scope()
-        return None if block is None else block.scope
+    def bind(self, fn: Callable[..., T], /, **key_args: Any) -> Callable[..., T]:
+        """``fn``, carrying the current block's key (or the key named here) wherever it runs.
+
+        ``loop.run_in_executor(None, fn)`` and ``threading.Thread(target=fn)`` start ``fn`` with
+        no block, so its calls would use the pool's defaults; ``loop.run_in_executor(None,
+        pool.bind(fn))`` runs it on the key of the block it was bound in. Each call of the bound
+        function runs in a context of its own: nothing it sets stays in the executor's thread.
+
+        Parameters:
+            fn: the function to bind.
+            **key_args: key arguments layered over the current block's key, as for
+                :meth:`client`; none: the current block's key as it is.
+        """
+        key_args, _ = mask_secrets(key_args)
+        scope: Scope | None
+        if key_args:
+            session = self._session_for(key_args)
+            scope = self._slot().scope_for(session)
+        else:
+            scope = self._block_var.scope()
+            if scope is None:
+                self._require_key(key_args, "bind")
+        block_var = self._block_var
+
+        def bound(*args: Any, **kwargs: Any) -> T:
+            return block_var.run(scope, fn, args, kwargs)
+
+        bound.__wrapped__ = fn  # type: ignore[attr-defined]
+        bound.__name__ = getattr(fn, "__name__", "bound")
+        bound.__doc__ = getattr(fn, "__doc__", None)
+        return bound
 
     def _key_for(self, key_args: Mapping[str, Any]) -> SessionKey:
-        scope = self._scope_now()
-        base = self._defaults if scope is None else scope.key
+        scope = self._block_var.scope()
+        if scope is None:
+            self._require_key(key_args, "call")
+            base = self._defaults
+        else:
+            base = scope.key
         return SessionKey.build(key_args, base) if key_args else base
+
+    def _require_key(self, key_args: Mapping[str, Any], what: str) -> None:
+        """In strict mode, refuse a call outside any block that names neither profile nor keys."""
+        if not self._strict or any(key_args.get(name) is not None for name in _IDENTITY):
+            return
+        raise KeyRequiredError(
+            f"this SessionPool is strict and this {what} names no profile or keys and runs "
+            f"outside any `with pool.session(...)` block (executor threads and new threads do not "
+            f"inherit a block): name the key, use pool.bind(fn) or asyncio.to_thread, or enter "
+            f"a block in this thread."
+        )
 
     def _session_for(
         self, key_args: Mapping[str, Any], publish_fast: bool = False
@@ -352,7 +407,7 @@ class SessionPool:
                         self._counters.sessions_created += 1
             if self._bounds.active:
                 self._apply_bounds(key)
-            scope = self._scope_now()
+            scope = self._block_var.scope()
             if publish_fast:
                 slot.fast[scope] = session
                 if scope is None:
@@ -686,6 +741,30 @@ def _rebuild(token: str, config: dict[str, Any]) -> SessionPool:
         return pool
 
     return _received.find_or_make(token, make)
+
+
+class _SessionBlock:
+    """What ``pool.session(...)`` returns: a context manager entering a block (see _blocks)."""
+
+    __slots__ = ("_block", "_key_args", "_pool")
+
+    def __init__(self, pool: SessionPool, key_args: dict[str, Any]) -> None:
+        self._pool = pool
+        self._key_args = key_args
+        self._block: Block | None = None
+
+    def __enter__(self) -> PooledSession:
+        if self._block is not None:
+            raise RuntimeError("this block is in use; call pool.session(...) again for another")
+        pool = self._pool
+        session = pool._session_for(self._key_args)
+        self._block = pool._block_var.enter(pool._slot().scope_for(session), sys._getframe(1))
+        return session
+
+    def __exit__(self, *exc_info: object) -> None:
+        block, self._block = self._block, None
+        if block is not None:
+            self._pool._block_var.leave(block)
 
 
 def _split(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -14,10 +14,11 @@ import os
 import threading
 from typing import Any
 
+from ._blocks import Scope
 from ._keys import SessionKey
 from ._session import MEMO_LIMIT, PooledSession, close_clients
 
-__all__ = ["Block", "Counters", "Scope", "ThreadSlot", "usage"]
+__all__ = ["Counters", "ThreadSlot", "usage"]
 
 
 class Counters:
@@ -49,42 +50,6 @@ class Counters:
     def resource_created(self) -> None:
         with self.lock:
             self.resources_created += 1
-
-
-class Scope:
-    """The value of a pool's scope variable inside ``with pool.session(...)``.
-
-    Interned per thread slot and key (:meth:`ThreadSlot.scope_for`), so the fast table can key
-    by identity: hashing a ``SessionKey`` (a dataclass, hashed in Python) would cost more than the
-    rest of the hot path. Dropped with the key's session, so eviction forgets it.
-    """
-
-    __slots__ = ("key",)
-
-    def __init__(self, key: SessionKey) -> None:
-        self.key = key
-
-
-class Block:
-    """The value of a pool's scope variable during one ``with pool.session(...)`` block.
-
-    While any Block of a pool is alive, its id is in the pool's ``live`` set, and the pool's hot
-    path (which ignores scopes) stands aside: every call then reads the scope variable. A Block
-    lives as long as some context holds it, so a context copied inside a block (by
-    ``asyncio.to_thread``, say) and run after the block ended still sees the block's key.
-    ``set.add`` and ``set.discard`` are atomic, and ``__del__`` may run in any thread.
-    """
-
-    __slots__ = ("live", "scope")
-
-    def __init__(self, scope: Scope, live: set[int]) -> None:
-        self.scope = scope
-        self.live = live
-        live.add(id(self))
-
-    def __del__(self) -> None:
-        # The id leaves the set before the object's memory can be reused by another Block.
-        self.live.discard(id(self))
 
 
 class ThreadSlot:
