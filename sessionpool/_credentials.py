@@ -52,7 +52,8 @@ from botocore.exceptions import NoCredentialsError
 
 from ._botocore.credentials import CredentialFileCache, inherited_copy, refresh_deadlines
 from ._errors import CredentialResolutionError, CredentialWaitTimeout, InvalidArgumentError
-from ._keys import SessionKey
+from ._errors import NoCredentialsError as NoCredentialsFound
+from ._keys import CredentialKey, SessionKey
 from ._secrets import SecretStr, fingerprint
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "EXPIRED_TOKEN_CODES",
     "REJECTED_KEY_CODES",
     "CredentialCells",
+    "PendingCredentials",
     "SharedCredentials",
     "credential_sources",
 ]
@@ -92,8 +94,8 @@ _CREDENTIAL_ENV = (
     "AWS_SESSION_TOKEN",
     "AWS_SECURITY_TOKEN",
     "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
+    # Not AWS_PROFILE: the profile the environment names is part of the credentials' key
+    # (CredentialKey), so switching it resolves that profile's credentials, not these again.
     "AWS_CONFIG_FILE",
     "AWS_SHARED_CREDENTIALS_FILE",
     "AWS_ROLE_ARN",
@@ -303,6 +305,77 @@ class SharedCredentials(Credentials):
         )
 
 
+class PendingCredentials(Credentials):
+    """What a session holds while its key's chain finds no credentials (none set yet, or a
+    source briefly down): every read looks again, as a botocore session does, and once the chain
+    finds some, delegates to the key's shared credentials for good. A session made before
+    credentials existed therefore signs as soon as they do, with no cost once they do; a client
+    that signs nothing (``signature_version=UNSIGNED``) never looks.
+
+    Parameters:
+        look: asks the key's :class:`CredentialCells` again; returns the shared credentials or
+            None.
+        missing: the message of the :class:`~sessionpool.NoCredentialsError` a read raises while
+            none are found.
+    """
+
+    def __init__(self, look: Callable[[], SharedCredentials | None], missing: str) -> None:
+        # Deliberately not calling Credentials.__init__: every field is delegated.
+        self._look = look
+        self._missing = missing
+        self._found: SharedCredentials | None = None
+
+    def found(self) -> SharedCredentials | None:
+        """The key's shared credentials, looking again if none were found yet; or None."""
+        found = self._found
+        if found is None:
+            found = self._found = self._look()
+        return found
+
+    def get_frozen_credentials(self) -> Any:
+        found = self.found()
+        if found is None:
+            raise NoCredentialsFound(message=self._missing)
+        return found.get_frozen_credentials()
+
+    @property
+    def generation(self) -> int:
+        found = self._found
+        return 0 if found is None else found.generation
+
+    def expire(self, signed_with: int | None = None) -> bool:
+        found = self._found
+        return False if found is None else found.expire(signed_with)
+
+    @property  # botocore declares a plain attribute
+    def access_key(self) -> Any:  # type: ignore[override]
+        return self.get_frozen_credentials().access_key
+
+    @property  # botocore declares a plain attribute
+    def secret_key(self) -> Any:  # type: ignore[override]
+        return self.get_frozen_credentials().secret_key
+
+    @property  # botocore declares a plain attribute
+    def token(self) -> Any:  # type: ignore[override]
+        return self.get_frozen_credentials().token
+
+    @property  # botocore declares a plain attribute
+    def method(self) -> Any:  # type: ignore[override]
+        found = self.found()
+        return None if found is None else found.method
+
+    @property
+    def account_id(self) -> Any:
+        found = self.found()
+        return None if found is None else found.account_id
+
+    def __repr__(self) -> str:
+        return f"<PendingCredentials found={self._found is not None}>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("credentials do not pickle; pickle the SessionPool instead.")
+
+
 # Cell states.
 _PENDING, _DONE, _FAILED, _ABANDONED = "pending", "done", "failed", "abandoned"
 
@@ -329,14 +402,14 @@ class CredentialCells:
     def __init__(self, timeout: float = DEFAULT_RESOLVE_TIMEOUT) -> None:
         # Mutable state: _cells (key -> _Cell) and resolutions, guarded by _lock.
         self._lock = threading.Lock()
-        self._cells: dict[SessionKey, _Cell] = {}
+        self._cells: dict[CredentialKey, _Cell] = {}
         self.resolutions = 0
         self.timeout = timeout
         # Not registered with _fork: the owning pool resets it, also after a hook-less fork.
 
     def get(
         self,
-        key: SessionKey,
+        key: CredentialKey,
         resolve: Callable[[], Any],
         renewable: bool = True,
         source: str | None = None,
@@ -384,7 +457,7 @@ class CredentialCells:
             finally:
                 self._complete(key, mine)
 
-    def _complete(self, key: SessionKey, cell: _Cell) -> None:
+    def _complete(self, key: CredentialKey, cell: _Cell) -> None:
         if cell.state is not _DONE or cell.value is None:
             # Failed, interrupted, or the chain found nothing: not cached; the next call tries.
             if cell.state is _PENDING:
@@ -394,7 +467,7 @@ class CredentialCells:
                     del self._cells[key]
         cell.done.set()
 
-    def _wait(self, cell: _Cell, key: SessionKey) -> Any:
+    def _wait(self, cell: _Cell, key: CredentialKey) -> Any:
         if not cell.done.wait(self.timeout):
             raise CredentialWaitTimeout(
                 f"waited {self.timeout:g} s for thread {cell.resolver!r} to resolve credentials "
@@ -412,12 +485,14 @@ class CredentialCells:
         return cell.value
 
     def forget(self, key: SessionKey | None = None) -> None:
-        """Drop the credentials of ``key`` (or of every key): the next use resolves anew."""
+        """Drop the credentials of ``key`` (whatever profile the environment named for it), or
+        of every key: the next use resolves anew."""
         with self._lock:
             if key is None:
                 self._cells.clear()
             else:
-                self._cells.pop(key, None)
+                for found in [k for k in self._cells if k.key == key]:
+                    del self._cells[found]
 
     def _after_fork_in_child(self) -> None:
         # The parent's credential objects, and the locks inside them, may be mid-refresh in a

@@ -1,11 +1,15 @@
 """Every error sessionpool raises, rooted in :class:`SessionPoolError`.
 
-Where botocore already has an error for the cause (an unknown profile or service), botocore's
-error is raised as it is, at the call that names the bad value. Messages are one sentence: the
-state, the offending value, the way out. No message ever interpolates a secret key or session token.
+Where botocore already has an error for the cause (no credentials, no region, an unknown
+profile, half a pair of keys), sessionpool raises a subclass of botocore's with a message that
+names the fix, so ``except botocore.exceptions.NoCredentialsError:`` keeps working. Messages are
+one sentence: the state, the offending value, the way out. No message ever interpolates a secret
+key or session token.
 """
 
 from __future__ import annotations
+
+import botocore.exceptions
 
 __all__ = [
     "ConflictingArgumentError",
@@ -13,7 +17,11 @@ __all__ = [
     "CredentialWaitTimeout",
     "InvalidArgumentError",
     "KeyRequiredError",
+    "NoCredentialsError",
+    "NoRegionError",
+    "PartialCredentialsError",
     "PoolClosedError",
+    "ProfileNotFound",
     "SessionPoolError",
 ]
 
@@ -46,3 +54,33 @@ class CredentialWaitTimeout(CredentialResolutionError, TimeoutError):
 class KeyRequiredError(SessionPoolError, RuntimeError):
     """A strict pool (``SessionPool(strict=True)``) was called outside any block without naming a
     profile or keys."""
+
+
+class _Explained(botocore.exceptions.BotoCoreError):
+    """A botocore error with our message: botocore formats its errors from keyword arguments
+    (``fmt``); these take ``message=`` and keep botocore's own fields where it has them (so they
+    pickle as botocore's do)."""
+
+    fmt = "{message}"
+
+    def __init__(self, **kwargs: object) -> None:
+        # Explicitly botocore's: ValueError (of InvalidArgumentError) comes first in some MROs.
+        botocore.exceptions.BotoCoreError.__init__(self, **kwargs)
+
+
+class NoCredentialsError(_Explained, SessionPoolError, botocore.exceptions.NoCredentialsError):
+    """botocore's ``NoCredentialsError``, naming the key and where to look."""
+
+
+class NoRegionError(_Explained, SessionPoolError, botocore.exceptions.NoRegionError):
+    """botocore's ``NoRegionError``, naming the ways to give a region."""
+
+
+class ProfileNotFound(_Explained, SessionPoolError, botocore.exceptions.ProfileNotFound):
+    """botocore's ``ProfileNotFound``, naming the profile, who named it and the files read."""
+
+
+class PartialCredentialsError(
+    _Explained, InvalidArgumentError, botocore.exceptions.PartialCredentialsError
+):
+    """botocore's ``PartialCredentialsError``: explicit keys given without their other half."""

@@ -8,8 +8,14 @@ The protocol, after CPython's ``logging`` and redis-py's connection pool:
   in the child, which must only *assign*: it replaces locks (another thread may have held the old
   one at fork time, and that thread does not exist in the child) and drops inherited sessions and
   clients without closing them (their sockets belong to the parent; HAZARDS F1, F2, F4).
+* Hooks run in the order they were registered, so an ``after_in_child`` hook of the user's
+  registered before ``import sessionpool`` runs before ours and may use a pool the child has not
+  reset yet. So a pool also takes part *before* the fork (``_before_fork``, which runs first
+  among the before-hooks: they run in reverse order): it sends every call to its slow path, which
+  compares the pid, until ``_after_fork_in_parent`` (in the parent) or the reset (in the child)
+  undoes that. The hot path pays nothing for this (see ``SessionPool._before_fork``).
 * A fork that bypasses Python's hooks (a C extension calling ``fork()``) is caught by a pid
-  comparison the pool makes on its slow paths; the hot path relies on the hook, because
+  comparison the pool makes on its slow paths; the hot path relies on the hooks, because
   ``os.getpid()`` costs a system call (~250 ns here), more than the whole hot path.
 """
 
@@ -35,6 +41,30 @@ def register(obj: ForkAware) -> None:
     """Track ``obj`` so that a forked child resets it before first use."""
     with _live_lock:
         _live.add(obj)
+
+
+def _snapshot() -> list[ForkAware]:
+    """The live objects, without a lock: another thread may register one meanwhile, which a
+    WeakSet's iteration reports as a RuntimeError; then look again."""
+    while True:
+        try:
+            return list(_live)
+        except RuntimeError:
+            continue
+
+
+def _before_fork() -> None:
+    for obj in _snapshot():
+        before = getattr(obj, "_before_fork", None)
+        if before is not None:
+            before()
+
+
+def _after_fork_in_parent() -> None:
+    for obj in _snapshot():
+        after = getattr(obj, "_after_fork_in_parent", None)
+        if after is not None:
+            after()
 
 
 def _reset_after_fork_in_child() -> None:
@@ -81,4 +111,8 @@ class Lock:
 
 
 if hasattr(os, "register_at_fork"):  # absent on Windows, where there is no fork
-    os.register_at_fork(after_in_child=_reset_after_fork_in_child)
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_reset_after_fork_in_child,
+    )

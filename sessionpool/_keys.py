@@ -16,21 +16,40 @@ fingerprint) goes into one hashable tuple.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
+import boto3.session
 from botocore.config import Config
 
 from ._botocore import config_options
-from ._errors import ConflictingArgumentError, InvalidArgumentError
+from ._errors import (
+    ConflictingArgumentError,
+    InvalidArgumentError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
 from ._secrets import SECRET_FIELDS, SECRET_NAMES, StaticKeys, fingerprint
 
-__all__ = ["KEY_ARGUMENTS", "NO_SERVICE", "SessionKey", "bind_call", "client_cache_key"]
+__all__ = [
+    "KEY_ARGUMENTS",
+    "NO_SERVICE",
+    "CredentialKey",
+    "SessionKey",
+    "bind_call",
+    "client_cache_key",
+]
 
 # Our spelling -> boto3's spelling, for the fields that have two.
 _SYNONYMS = {"profile": "profile_name", "region": "region_name"}
-KEY_ARGUMENTS = frozenset({"profile", "profile_name", "region", "region_name", *SECRET_FIELDS})
+KEY_ARGUMENTS = frozenset(
+    {"profile", "profile_name", "region", "region_name", "aws_account_id", *SECRET_FIELDS}
+)
+# boto3 takes aws_account_id from 1.35 on (the floor, 1.34, does not).
+_ACCOUNT_ID = "aws_account_id" in inspect.signature(boto3.session.Session).parameters
 
 
 def _check_text(name: str, value: object) -> str | None:
@@ -63,7 +82,7 @@ def _fold(kwargs: Mapping[str, object]) -> dict[str, object]:
                 f"pass only one of them."
             )
         folded[ours] = a if a is not None else b
-    for name in SECRET_FIELDS:
+    for name in (*SECRET_FIELDS, "aws_account_id"):
         folded[name] = kwargs.get(name)
     return folded
 
@@ -92,15 +111,28 @@ class SessionKey:
         key_id = _check_text("aws_access_key_id", folded["aws_access_key_id"])
         secret = _check_text("aws_secret_access_key", folded["aws_secret_access_key"])
         token = _check_text("aws_session_token", folded["aws_session_token"])
+        account_id = _check_text("aws_account_id", folded["aws_account_id"])
+        if account_id is not None and not _ACCOUNT_ID:
+            raise InvalidArgumentError(
+                f"aws_account_id needs boto3 1.35 or newer, and this is boto3 "
+                f"{boto3.__version__}; upgrade boto3, or leave aws_account_id out."
+            )
         static: StaticKeys | None = None
         if key_id is not None or secret is not None or token is not None:
             if key_id is None or secret is None:
                 missing = "aws_secret_access_key" if key_id is not None else "aws_access_key_id"
-                raise InvalidArgumentError(
-                    f"explicit credentials need both a key id and a secret, and {missing} is "
-                    f"missing; pass both or neither."
+                raise PartialCredentialsError(
+                    message=f"explicit credentials need both a key id and a secret, and "
+                    f"{missing} is missing; pass both or neither.",
+                    provider="explicit",
+                    cred_var=missing,
                 )
-            static = StaticKeys(key_id, secret, token)
+            static = StaticKeys(key_id, secret, token, account_id)
+        elif account_id is not None:
+            raise NoCredentialsError(
+                message="aws_account_id was given without keys; pass it with "
+                "aws_access_key_id and aws_secret_access_key (as boto3 requires), or leave it out."
+            )
         if defaults is not None:
             profile = profile if profile is not None else defaults.profile
             region = region if region is not None else defaults.region
@@ -113,7 +145,10 @@ class SessionKey:
                 None
                 if static is None
                 else fingerprint(
-                    static.access_key_id, static.secret_access_key, static.session_token
+                    static.access_key_id,
+                    static.secret_access_key,
+                    static.session_token,
+                    static.account_id,
                 )
             ),
             static_keys=static,
@@ -125,6 +160,23 @@ class SessionKey:
         if self.credentials_fingerprint is not None:
             parts.append(f"credentials=#{self.credentials_fingerprint[:8]}")
         return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialKey:
+    """Whose credentials these are: a session key, and, for a key that names no profile and no
+    keys, the profile the environment named (``AWS_PROFILE``) when they were resolved. A profile
+    switch at run time then resolves the new profile's credentials for new sessions, and never
+    changes the ones that sessions made before it hold."""
+
+    key: SessionKey
+    env_profile: str | None = None
+
+    def describe(self) -> str:
+        """A short, secret-free label for logs and errors."""
+        if self.env_profile is None:
+            return self.key.describe()
+        return f"{self.key.describe()} (AWS_PROFILE={self.env_profile!r})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,7 +253,11 @@ def _freeze_config(config: object) -> object:
 
 
 def client_cache_key(
-    service_name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any], session_region: str | None
+    service_name: str,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    session_region: str | None,
+    function: str = "client",
 ) -> object:
     """One hashable key for a ``Session.client()`` / ``resource()`` call.
 
@@ -210,15 +266,18 @@ def client_cache_key(
         args: positional arguments after the service name, in boto3's order.
         kwargs: keyword arguments, boto3's names.
         session_region: the session's region; an explicit equal ``region_name`` is the same key.
+        function: "client" or "resource", for messages.
     """
     if len(args) > len(_CLIENT_ARGUMENTS):
-        raise TypeError(f"client() takes at most {len(_CLIENT_ARGUMENTS) + 1} positional arguments")
+        raise TypeError(
+            f"{function}() takes at most {len(_CLIENT_ARGUMENTS) + 1} positional arguments"
+        )
     bound: dict[str, Any] = dict(zip(_CLIENT_ARGUMENTS, args, strict=False))
     for name, value in kwargs.items():
         if name not in _CLIENT_ARGUMENTS:
-            raise TypeError(f"client() got an unexpected keyword argument {name!r}")
+            raise TypeError(f"{function}() got an unexpected keyword argument {name!r}")
         if name in bound:
-            raise TypeError(f"client() got multiple values for argument {name!r}")
+            raise TypeError(f"{function}() got multiple values for argument {name!r}")
         bound[name] = value
     parts: list[object] = [service_name]
     for name in _CLIENT_ARGUMENTS:

@@ -20,6 +20,7 @@ Structure (after SQLAlchemy's ``ThreadLocalRegistry`` and httpcore's pool):
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import math
@@ -30,10 +31,11 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import botocore.exceptions
 from botocore.credentials import Credentials
 from botocore.exceptions import UnknownServiceError
 
@@ -42,12 +44,14 @@ from ._blocks import Block, BlockVar, Scope, applicable
 from ._bounds import KeyBounds
 from ._credentials import (
     DEFAULT_RESOLVE_TIMEOUT,
+    CredentialCache,
     CredentialCells,
+    PendingCredentials,
     credential_cache_at,
     credential_sources,
 )
-from ._errors import InvalidArgumentError, KeyRequiredError, PoolClosedError
-from ._keys import KEY_ARGUMENTS, NO_SERVICE, SessionKey, bind_call
+from ._errors import InvalidArgumentError, KeyRequiredError, PoolClosedError, ProfileNotFound
+from ._keys import KEY_ARGUMENTS, NO_SERVICE, CredentialKey, SessionKey, bind_call
 from ._owners import OwnerLocal, check_scopefunc, new_local
 from ._secrets import SECRET_NAMES, mask_secrets
 from ._session import PooledSession, _check_service, close_clients
@@ -65,6 +69,9 @@ T = TypeVar("T")
 _IDENTITY = ("profile", "profile_name", "aws_access_key_id")
 # Every pool alive in this process (weakly): SessionPool.clear_all() and the pytest plugin walk it.
 _live_pools: weakref.WeakSet[SessionPool] = weakref.WeakSet()
+# Serialises the reset of pools after a fork nobody told them about (see _reset_if_forked).
+_reset_lock = _fork.Lock(reentrant=True)
+_RESET_WAIT = 5.0
 # Positional arguments after service_name that never carry a secret (boto3's order: region_name,
 # api_version, use_ssl, verify, endpoint_url, aws_access_key_id): calls with more are not memoised.
 _SAFE_POSITIONS = 6
@@ -181,6 +188,8 @@ class SessionPool:
         self._live_blocks = self._block_var.live
         self._credentials = CredentialCells(resolve_timeout)
         self._forks_seen = 0
+        # Negated idents of the threads forking now (see _before_fork).
+        self._forking: set[int] = set()
         self._init_process_state()
         _fork.register(self)
         _live_pools.add(self)
@@ -224,14 +233,17 @@ class SessionPool:
                     # The hot path: no `with` block anywhere. One thread-local read, one dict
                     # lookup, and a C-level getter that returns the client and counts the hit.
                     return self._local.hot[service_name]()
-                block = self._raw_block()
-                if block is not None and block.fragile:
-                    block = applicable(block)
-                scope = None if block is None else block.scope
-                return self._local.fast[scope]._by_name[service_name]()
+                if not self._forking:
+                    block = self._raw_block()
+                    if block is not None and block.fragile:
+                        block = applicable(block)
+                    scope = None if block is None else block.scope
+                    return self._local.fast[scope]._by_name[service_name]()
             except (AttributeError, KeyError):
                 pass
             memo_key: tuple[Any, ...] | None = None
+        elif self._forking:
+            memo_key = None  # a fork is under way: the slow path compares the pid
         elif len(args) <= _SAFE_POSITIONS and SECRET_NAMES.isdisjoint(kwargs):
             # The same arguments again in this thread: skip rebuilding the key (microseconds).
             memo_key = (self._block_var.scope(), service_name, args, *kwargs.items())
@@ -439,34 +451,34 @@ class SessionPool:
         return slot
 
     def _new_session(self, key: SessionKey) -> PooledSession:
-        core, events = _botocore.new_watched_session(key.profile)
         explicit = key.static_keys is not None
-        file_cache = self._file_cache  # the closure below must not hold the pool (a cycle)
-
-        def resolve() -> Any:
-            if key.static_keys is not None:
-                k = key.static_keys
-                return Credentials(
-                    k.access_key_id, k.secret_access_key, k.session_token, "explicit"
-                )
-            # A botocore session of its own, so that renewing later walks the chain afresh.
-            # Raises ProfileNotFound for an unknown profile, naming it.
-            resolver = _botocore.new_core_session(key.profile)
-            if file_cache is not None:
-                _botocore.use_file_cache(resolver, file_cache.for_profile(key.profile))
-            return resolver.get_credentials()
-
+        # A key that names no profile takes the one the environment names now, for good: a later
+        # change of AWS_PROFILE reaches sessions made after it, never this one (nor its
+        # credentials, which are keyed by that profile too).
+        env_profile = None if key.profile is not None else _botocore.env_profile()
+        profile = key.profile if key.profile is not None else env_profile
+        with _profiles_explained(key, env_profile):
+            core, events = _botocore.new_watched_session(key.profile, env_profile)
+        owner = CredentialKey(key, None if explicit else env_profile)
+        file_cache = self._file_cache
+        resolve = _resolver(key, env_profile, None if file_cache is None else file_cache)
         source = None if explicit else credential_sources()
-        credentials = self._credentials.get(
-            key,
-            resolve,
-            renewable=not explicit,
-            source=source,
-            machine_lock=None
-            if self._file_cache is None or explicit
-            else self._file_cache.lock_for(key.profile, self._credentials.timeout),
-        )
-        if credentials is not None and source is not None:
+        cells = self._credentials  # the closure below must not hold the pool (a cycle)
+        options: dict[str, Any] = {
+            "renewable": not explicit,
+            "source": source,
+            "machine_lock": None
+            if file_cache is None or explicit
+            else file_cache.lock_for(profile, cells.timeout),
+        }
+        credentials: Any = cells.get(owner, resolve, **options)
+        if credentials is None:
+            # The chain found nothing (not set yet, or a source briefly down): look again at
+            # every read until it does, as botocore's session does, instead of for good.
+            credentials = PendingCredentials(
+                lambda: cells.get(owner, resolve, **options), _no_credentials(owner, profile)
+            )
+        elif source is not None:
             # A new session after the shared files or the environment changed resolves afresh,
             # as a new boto3 Session would (rotated keys, HAZARDS C1): once, for every thread.
             credentials.check_source(source)
@@ -475,13 +487,12 @@ class SessionPool:
         )
         # Handing every thread the same object is what makes resolution happen once per key.
         _botocore.set_credentials(core, credentials)
-        if credentials is not None:
-            # Clients copy the session's event handlers when they are created, so this covers
-            # every client of the session.
-            _expiry.install(core, credentials, self._retry_expired)
+        # Clients copy the session's event handlers when they are created, so this covers every
+        # client of the session.
+        _expiry.install(core, credentials, self._retry_expired)
         session.watch(events)  # from here on, a handler change drops the session's clients
         log.debug(
-            "created session for %s in thread %s", key.describe(), threading.current_thread().name
+            "created session for %s in thread %s", owner.describe(), threading.current_thread().name
         )
         return session
 
@@ -562,7 +573,7 @@ class SessionPool:
 
         Returns: how many clients were closed.
         """
-        self._check_pid_only()
+        self._reset_if_forked()
         local = self._local
         slot = getattr(local, "slot", None)
         if slot is None:
@@ -599,7 +610,7 @@ class SessionPool:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def _check_usable(self) -> None:
-        self._check_pid_only()
+        self._reset_if_forked()
         if self._closed:
             raise PoolClosedError(
                 "this SessionPool was closed; create a new SessionPool to make more clients."
@@ -663,20 +674,41 @@ class SessionPool:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _before_fork(self) -> None:
+        # In the forking thread, before the fork (see _fork): until the fork is over, every call
+        # takes the slow path, which compares the pid. So a child whose at-fork hooks reach this
+        # pool late (a user's hook registered before ours) never gets the parent's clients. The
+        # hot path needs no look of its own: a negative id in the live-blocks set sends it to
+        # the block path, which reads _forking. Both are sets: add and discard are atomic, and
+        # two threads may fork at once.
+        mark = -threading.get_ident()
+        self._forking.add(mark)
+        self._live_blocks.add(mark)
+
+    def _after_fork_in_parent(self) -> None:
+        mark = -threading.get_ident()
+        self._live_blocks.discard(mark)
+        self._forking.discard(mark)
+
     def _after_fork_in_child(self) -> None:
         # Assign only (see _fork). The parent's sessions, clients and credentials are dropped
         # without closing: their sockets are the parent's. Old slots notice the pid in __del__.
-        self._forks_seen += 1
-        closed = self._closed
-        self._credentials._after_fork_in_child()
-        self._init_process_state()
-        self._closed = closed
+        # A slow path may have reset this pool already, from a hook that ran before ours.
+        if self._pid != os.getpid():
+            self._forks_seen += 1
+            closed = self._closed
+            self._credentials._after_fork_in_child()
+            self._init_process_state()
+            self._closed = closed
+        for mark in list(self._forking):
+            self._live_blocks.discard(mark)
+        self._forking.clear()
 
     # -- introspection -------------------------------------------------------------------------
 
     def stats(self) -> dict[str, int]:
         """Counts for this process: sessions, clients and resources created, hits, misses, forks."""
-        self._check_pid_only()
+        self._reset_if_forked()
         with self._lock:
             slots = list(self._slots)
             c = self._counters
@@ -702,11 +734,24 @@ class SessionPool:
             result["hits"] = self._hits_reported
         return result
 
-    def _check_pid_only(self) -> None:
-        if self._pid != os.getpid():
-            # A fork that bypassed Python's fork hooks (HAZARDS F6). The hot path does not
-            # look (a getpid() costs more than the rest of it); the next slow path does.
-            self._after_fork_in_child()
+    def _reset_if_forked(self) -> None:
+        """Reset this pool if this process is a fork of the one that made its state: a fork
+        that bypassed Python's fork hooks (HAZARDS F6), or one whose hooks have not reached this
+        pool yet (an at-fork hook registered before ours). The hot path does not look (a getpid()
+        costs more than the rest of it); every slow path does."""
+        if self._pid == os.getpid():
+            return
+        # Under a lock, re-checked, as redis-py's _checkpid: two threads of a child may get
+        # here at once. A fork that bypassed the hooks may have copied the lock held by a thread
+        # the child does not have, so the wait is bounded and the reset then goes ahead; the
+        # lock is reentrant, for a signal handler that calls the pool during a reset.
+        got = _reset_lock.acquire(timeout=_RESET_WAIT)
+        try:
+            if self._pid != os.getpid():
+                self._after_fork_in_child()
+        finally:
+            if got:
+                _reset_lock.release()
 
     def __repr__(self) -> str:
         if "_closed" not in self.__dict__:  # __init__ failed part way (tracebacks show locals)
@@ -765,6 +810,81 @@ class _SessionBlock:
         block, self._block = self._block, None
         if block is not None:
             self._pool._block_var.leave(block)
+
+
+def _resolver(
+    key: SessionKey, env_profile: str | None, file_cache: CredentialCache | None
+) -> Callable[[], Any]:
+    """A function resolving ``key``'s credentials (again, when renewing): explicit keys as
+    given; otherwise botocore's whole chain, through a botocore session of its own that reads the
+    profile the environment named when the key's first session was made."""
+    static = key.static_keys
+    if static is not None:
+        # botocore takes account_id from 1.35 on (SessionKey refuses it on older releases).
+        extra: dict[str, Any] = {}
+        if static.account_id is not None:
+            extra["account_id"] = static.account_id
+
+        def explicit() -> Any:
+            return Credentials(
+                static.access_key_id,
+                static.secret_access_key,
+                static.session_token,
+                "explicit",
+                **extra,
+            )
+
+        return explicit
+    profile = key.profile if key.profile is not None else env_profile
+
+    def chain() -> Any:
+        resolver = _botocore.new_core_session(key.profile, env_profile)
+        if file_cache is not None:
+            _botocore.use_file_cache(resolver, file_cache.for_profile(profile))
+        with _profiles_explained(key, env_profile):
+            return resolver.get_credentials()
+
+    return chain
+
+
+@contextlib.contextmanager
+def _profiles_explained(key: SessionKey, env_profile: str | None) -> Iterator[None]:
+    """Re-raise botocore's ProfileNotFound as sessionpool's, which says who named the profile
+    and which files were read."""
+    try:
+        yield
+    except botocore.exceptions.ProfileNotFound as exc:
+        if isinstance(exc, ProfileNotFound):
+            raise
+        name = exc.kwargs.get("profile") or key.profile or env_profile
+        if key.profile is not None:
+            who = "named in the call or the pool"
+        else:
+            variable = (
+                "AWS_DEFAULT_PROFILE" if os.environ.get("AWS_DEFAULT_PROFILE") else "AWS_PROFILE"
+            )
+            who = f"named by the {variable} environment variable"
+        raise ProfileNotFound(
+            message=f"the profile {name!r} ({who}) is in neither {_config_files()}; add it "
+            f"there (aws configure --profile {name}), or name a profile that exists.",
+            profile=name,
+        ) from None
+
+
+def _no_credentials(owner: CredentialKey, profile: str | None) -> str:
+    where = f" --profile {profile}" if profile else ""
+    return (
+        f"no AWS credentials found for {owner.describe()}: botocore's chain found none in the "
+        f"environment, {_config_files()} or the metadata services; set AWS_ACCESS_KEY_ID and "
+        f"AWS_SECRET_ACCESS_KEY, pass keys, or name a profile that has credentials (run "
+        f"`sessionpool inspect{where}` to see where it looks)."
+    )
+
+
+def _config_files() -> str:
+    config = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
+    credentials = os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+    return f"{config} nor {credentials}"
 
 
 def _split(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -118,14 +118,19 @@ def fingerprint(*parts: str | None) -> str:
 class StaticKeys:
     """Explicit credentials, held for building sessions and never shown."""
 
-    __slots__ = ("access_key_id", "secret_access_key", "session_token")
+    __slots__ = ("access_key_id", "account_id", "secret_access_key", "session_token")
 
     def __init__(
-        self, access_key_id: str, secret_access_key: str, session_token: str | None
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str | None,
+        account_id: str | None = None,
     ) -> None:
         self.access_key_id = access_key_id
         self.secret_access_key = secret_access_key
         self.session_token = session_token
+        self.account_id = account_id
 
     def __repr__(self) -> str:
         # Key ids are not secret by AWS's rules, but they are an identity: show only the tail.
@@ -133,4 +138,7 @@ class StaticKeys:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled only when the user configured explicit keys (documented in the README).
-        return (StaticKeys, (self.access_key_id, self.secret_access_key, self.session_token))
+        return (
+            StaticKeys,
+            (self.access_key_id, self.secret_access_key, self.session_token, self.account_id),
+        )

@@ -20,18 +20,21 @@ would carry it.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import operator
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import boto3.session
+import botocore.exceptions
 
 from . import _botocore
-from ._errors import InvalidArgumentError
+from ._credentials import PendingCredentials
+from ._errors import InvalidArgumentError, NoRegionError
 from ._keys import SessionKey, client_cache_key
 from ._secrets import SECRET_NAMES, mask_secrets
 
@@ -168,7 +171,7 @@ class PooledSession(boto3.session.Session):
             if client is not None:
                 self._hits += 1
             else:
-                with _botocore.pooled(self._shareable()):
+                with _botocore.pooled(self._shareable()), self._explained():
                     made = super().client(service_name, *args, **kwargs)
                 # setdefault: another greenlet of this thread may have made one meanwhile (it
                 # can switch on I/O while this one was made); the first published wins.
@@ -196,19 +199,48 @@ class PooledSession(boto3.session.Session):
             """
             _check_service(service_name)
             kwargs, args = mask_secrets(kwargs, args)
-            cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
+            cache_key = client_cache_key(
+                service_name, args, kwargs, self.region_name, function="resource"
+            )
             self._refresh_builtins()
             resource = self._resources.get(cache_key)
             if resource is not None:
                 self._hits += 1
                 return resource
-            made = super().resource(service_name, *args, **kwargs)
+            with self._explained():
+                made = super().resource(service_name, *args, **kwargs)
             resource = self._resources.setdefault(cache_key, made)
             if resource is not made:
                 return resource
             self._counters.resource_created()
             log.debug("created %s resource for %s", service_name, self.pool_key.describe())
             return resource
+
+        def get_credentials(self) -> Any:
+            """The credentials this session signs with, or None if none were found (yet).
+
+            As in boto3, a session made while no credentials could be found looks again here;
+            unlike boto3, its clients look again too, on each request, so they sign as soon as
+            credentials exist.
+            """
+            credentials = self._core.get_credentials()
+            if isinstance(credentials, PendingCredentials):
+                return credentials.found()
+            return credentials
+
+    @contextlib.contextmanager
+    def _explained(self) -> Iterator[None]:
+        """Re-raise botocore's NoRegionError as sessionpool's, which names the ways to fix it."""
+        try:
+            yield
+        except botocore.exceptions.NoRegionError as exc:
+            if isinstance(exc, NoRegionError):
+                raise
+            raise NoRegionError(
+                message=f"no region for {self.pool_key.describe()}: pass region=... to the call "
+                f"or to SessionPool(region=...), set AWS_REGION or AWS_DEFAULT_REGION, or give the "
+                f"profile a region in {os.environ.get('AWS_CONFIG_FILE', '~/.aws/config')}."
+            ) from None
 
     def _counting(self, client: Any) -> Callable[[], Any]:
         """A getter that returns ``client`` and counts the call, both in C: the ``__next__`` of

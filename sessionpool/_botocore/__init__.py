@@ -29,7 +29,13 @@ from .clients import pooled
 from .credentials import CredentialFileCache, expiry_time, use_file_cache
 from .guard import SURPRISES, Switch, diagnostics
 from .loader import warm as warm_loader
-from .sessions import new_core_session, new_watched_session, set_credentials, sync_builtins
+from .sessions import (
+    env_profile,
+    new_core_session,
+    new_watched_session,
+    set_credentials,
+    sync_builtins,
+)
 
 by_value = Switch(
     "config_by_value",
@@ -41,6 +47,7 @@ __all__ = [
     "CredentialFileCache",
     "config_options",
     "diagnostics",
+    "env_profile",
     "expiry_time",
     "new_core_session",
     "new_watched_session",

@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from typing import Any, cast
 
 import botocore.handlers
 import botocore.session
+from botocore.configprovider import ConstantProvider
 from botocore.credentials import CredentialProvider, CredentialResolver
 from botocore.hooks import HierarchicalEmitter
 
@@ -45,7 +47,13 @@ from . import emitter as _emitter
 from . import loader as _loader
 from .guard import SURPRISES, Switch
 
-__all__ = ["new_core_session", "new_watched_session", "set_credentials", "sync_builtins"]
+__all__ = [
+    "env_profile",
+    "new_core_session",
+    "new_watched_session",
+    "set_credentials",
+    "sync_builtins",
+]
 
 log = logging.getLogger("sessionpool")
 
@@ -172,20 +180,39 @@ def _share_internals(core: Any, data_path: str | None) -> None:
         core._register_internal_component(name, component)
 
 
-def new_core_session(profile: str | None) -> Any:
+_FROM_ENVIRONMENT: Any = object()
+
+
+def env_profile() -> str | None:
+    """The profile the environment names now, as botocore reads it (``AWS_DEFAULT_PROFILE``,
+    then ``AWS_PROFILE``), or None."""
+    for name in ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"):
+        value = os.environ.get(name)
+        if value is not None:
+            return value
+    return None
+
+
+def new_core_session(profile: str | None, env_profile: str | None = _FROM_ENVIRONMENT) -> Any:
     """A new botocore session for ``profile``, sharing every read-only piece with its peers.
 
     Parameters:
         profile: the profile to select, or None for botocore's default resolution.
+        env_profile: with ``profile`` None, the profile to read as the environment's
+            (``AWS_PROFILE``) from now on, whatever the environment says later; by default the
+            environment is read at every lookup, as botocore does.
     """
-    return new_watched_session(profile)[0]
+    return new_watched_session(profile, env_profile)[0]
 
 
-def new_watched_session(profile: str | None) -> tuple[Any, _emitter.Watched]:
+def new_watched_session(
+    profile: str | None, env_profile: str | None = _FROM_ENVIRONMENT
+) -> tuple[Any, _emitter.Watched]:
     """As :func:`new_core_session`, and the session's :class:`~.emitter.Watched` emitter.
 
     Parameters:
         profile: the profile to select, or None for botocore's default resolution.
+        env_profile: as for :func:`new_core_session`.
     """
     core = None
     events: Any = None
@@ -205,6 +232,12 @@ def new_watched_session(profile: str | None) -> tuple[Any, _emitter.Watched]:
         _share_alias_cache(core, events)
     if profile is not None:
         core.set_config_variable("profile", profile)
+    elif env_profile is not _FROM_ENVIRONMENT:
+        # Through the config store, not set_config_variable: botocore treats a profile set on the
+        # session as explicit and then skips environment keys, which AWS_PROFILE does not.
+        core.get_component("config_store").set_config_provider(
+            "profile", ConstantProvider(value=env_profile)
+        )
     # Register the shared loader before boto3 wraps the session (HAZARDS S1): boto3 then appends
     # its data path to the shared loader's de-duplicating search path list.
     data_path = core.get_config_variable("data_path")
