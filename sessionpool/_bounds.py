@@ -125,6 +125,10 @@ class KeyBounds:
             del self._uses[key]
         return chosen
 
+    def forget(self, key: Hashable) -> None:
+        """Stop tracking ``key`` (no session of it remains)."""
+        self._uses.pop(key, None)
+
     def clear(self) -> None:
         self._uses.clear()
         self._next_idle_check = 0.0

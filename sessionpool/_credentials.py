@@ -8,30 +8,39 @@ botocore knows keeps working: environment, shared files, assume-role, SSO, web i
 ``credential_process``, container, IMDS) and publishes the resulting object; every other thread's
 session for that key is handed the same :class:`SharedCredentials`.
 
-**Single flight** (:class:`CredentialCells`, after cachetools' stampede guard): a cell per key;
-the first caller resolves *outside* any shared lock, the others wait on the cell, with a bound.
-The cell is always completed, whatever interrupts its resolver (the ``try`` starts before the cell
-is published). A resolver interrupted by ``KeyboardInterrupt`` or ``SystemExit`` abandons the
-cell and the waiters resolve for themselves; a resolver that fails with an error hands each
-waiter its own copy of the error (same type, no foreign traceback), chained to a note naming the
-thread that failed (HAZARDS C3). Failures and empty chains are not cached.
+**Single flight** (:class:`_Flight`, after cachetools' stampede guard), for the first resolution
+of a key (:class:`CredentialCells`) and for every refresh or renewal of its credentials
+(:class:`SharedCredentials`): the first thread that needs the work does it, *outside* any lock;
+the others wait on the flight, each until the deadline ``resolve_timeout`` after it asked, and
+then raise :class:`~sessionpool.CredentialWaitTimeout`; a hung source blocks no thread past
+that (HAZARDS I10). A flight is always completed, whatever interrupts its thread (the ``try``
+starts before it is published). Its result is shared: a failure reaches every thread that waited
+on it, each as its own copy of the error (same type, no foreign traceback), chained to a note
+naming the thread that failed (HAZARDS C3, I5), and the next call starts a new flight. A thread
+interrupted by ``KeyboardInterrupt`` or ``SystemExit`` abandons its flight and the waiters start
+their own. The thread doing the work may re-enter the pool from a signal handler, a finalizer or a
+logging handler (HAZARDS I4): it is recognised, never made to wait for itself (see
+:meth:`CredentialCells.get` and :meth:`SharedCredentials.get_frozen_credentials`).
 
 **Atomic reads** (:class:`SharedCredentials`): reads are answered from an immutable snapshot
 (frozen keys plus the times from which botocore wants a refresh), replaced as one reference. Only
-near expiry does a reader call into botocore, under the object's gate, so no thread can see a
+near expiry does a reader call into botocore, in the refresh flight, so no thread can see a
 refresh half done: botocore before ~1.43.127 publishes a new expiry before the new keys (HAZARDS
-C2), which a shared object would otherwise expose.
+C2), which a shared object would otherwise expose. In botocore's advisory window a refresh runs
+while the other threads keep the keys they have; in its mandatory window they wait for it.
 
 **Renewal**: :meth:`SharedCredentials.expire` marks credentials stale after AWS rejected them
 (expired token, or a key it does not know: rotated), and :meth:`SharedCredentials.check_source`
 when the shared config or credentials files or the credential environment variables changed
-since they were resolved (HAZARDS C1); the next read resolves the chain again, once for all
-threads. Explicit keys are never replaced.
+since they were resolved (HAZARDS C1); the next read resolves the chain again, in a flight, once
+for all threads. Explicit keys are never replaced.
 
-Credential state is keyed by the full :class:`~._keys.SessionKey`, never by a role ARN alone
-(HAZARDS S4). In a forked child the cells are dropped: a lock held at fork time would deadlock
-the child (HAZARDS F2). Locks: ``CredentialCells._lock`` guards the cell table and the count;
-``SharedCredentials._gate`` serialises refreshes, renewals and expiry of one key.
+Credential state is keyed by a :class:`~._keys.CredentialKey` (the full session key, and the
+profile the environment named), never by a role ARN alone (HAZARDS S4). In a forked child the
+flights and locks are dropped (HAZARDS F2). Locks (``docs/internals/locks.md``):
+``CredentialCells._lock`` guards the cell table and the count; ``SharedCredentials._state``
+guards one key's flight, snapshot, staleness and renewal count. Both are held only for
+assignments: nothing calls botocore or logs under them.
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ from typing import Any, NamedTuple
 from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import NoCredentialsError
 
+from . import _locks
 from ._botocore.credentials import CredentialFileCache, inherited_copy, refresh_deadlines
 from ._errors import CredentialResolutionError, CredentialWaitTimeout, InvalidArgumentError
 from ._errors import NoCredentialsError as NoCredentialsFound
@@ -140,6 +150,67 @@ def _masked(frozen: Any) -> Any:
     return frozen._replace(**changes) if changes else frozen
 
 
+# The credential methods whose providers use the file cache (credential_cache=): only their
+# refreshes take the machine-wide lock (environment variables, say, are never written there).
+_CACHED_METHODS = frozenset({"assume-role", "assume-role-with-web-identity", "sso"})
+
+# Flight states.
+_PENDING, _DONE, _FAILED, _ABANDONED = "pending", "done", "failed", "abandoned"
+_RETRY: Any = object()
+
+
+class _Flight:
+    """One piece of work several threads want (a resolution, a refresh): the first does it, the
+    others wait for its result, each until its own deadline."""
+
+    __slots__ = ("done", "error", "nested", "state", "thread", "thread_name", "value")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.state = _PENDING
+        self.value: Any = None
+        self.error: Exception | None = None
+        self.thread = threading.get_ident()
+        self.thread_name = threading.current_thread().name
+        self.nested = False  # the working thread re-entered the pool once, and is resolving
+
+    def mine(self) -> bool:
+        """Whether the thread asking is the one doing the work (re-entered from a handler)."""
+        return self.thread == threading.get_ident()
+
+    def finish(self, failed: BaseException | None) -> None:
+        """Complete the flight: done, failed (an error the waiters share) or abandoned (an
+        interrupt, which they do not receive)."""
+        if self.state is _PENDING:
+            if failed is None:
+                self.state = _DONE
+            elif isinstance(failed, Exception):
+                self.error, self.state = failed, _FAILED
+            else:
+                self.state = _ABANDONED
+        self.done.set()
+
+    def wait(self, deadline: float, what: str) -> Any:
+        """The flight's value once it is done; :data:`_RETRY` if it was abandoned; its error, as
+        this thread's own copy, if it failed; CredentialWaitTimeout past ``deadline``."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not self.done.wait(remaining):
+            raise CredentialWaitTimeout(
+                f"waited the whole resolve_timeout for thread {self.thread_name!r} {what}; check "
+                f"the credential source (a credential_process that never exits? an endpoint that "
+                f"does not answer?) or raise SessionPool(resolve_timeout=...)."
+            )
+        if self.state is _ABANDONED:  # its thread was interrupted: start a flight of our own
+            return _RETRY
+        if self.state is _FAILED:
+            assert self.error is not None
+            raise _own_copy(self.error) from CredentialResolutionError(
+                f"thread {self.thread_name!r} {what} and raised the error below (its traceback "
+                f"stays with that thread); this thread waited for it."
+            )
+        return self.value
+
+
 class SharedCredentials(Credentials):
     """The one credentials object every session of a key shares, in one process.
 
@@ -152,6 +223,10 @@ class SharedCredentials(Credentials):
         resolve: resolves the chain again, for renewal; returns botocore credentials or None.
         renewable: False for explicit keys, which resolving again cannot change.
         source: :func:`credential_sources` when ``inner`` was resolved.
+        machine_lock: with a credential cache, a lock shared by every process on the machine,
+            taken until a deadline (a ``time.monotonic()`` value) around a refresh of cached
+            credentials, so one process fetches and the others read what it cached.
+        timeout: how long a reader waits for another thread's refresh (``resolve_timeout``).
     """
 
     def __init__(
@@ -160,18 +235,21 @@ class SharedCredentials(Credentials):
         resolve: Callable[[], Any],
         renewable: bool,
         source: str | None = None,
-        machine_lock: Callable[[], ContextManager[Any]] | None = None,
+        machine_lock: Callable[[float], ContextManager[Any]] | None = None,
+        timeout: float = DEFAULT_RESOLVE_TIMEOUT,
     ) -> None:
         # Deliberately not calling Credentials.__init__: every field is delegated.
         self._inner = inner
-        # With a credential cache: a lock shared by every process on the machine, held while
-        # botocore refreshes (and fills the file cache), so one process fetches, the others read.
-        self._machine_lock = machine_lock or contextlib.nullcontext
+        self._machine_lock = machine_lock
         self._resolver = resolve
         self._renewable = renewable
         self._source = source
+        self._wait_limit = timeout
+        # Guarded by _state (assignments only): the refresh in flight, the snapshot, staleness
+        # and the renewal count. Readers take the snapshot without it.
+        self._state = _locks.Lock()
+        self._flight: _Flight | None = None
         self._stale = False
-        self._gate = threading.Lock()
         self._snapshot: _Snapshot | None = None
         self.renewals = 0
 
@@ -179,36 +257,75 @@ class SharedCredentials(Credentials):
         snapshot = self._snapshot
         if snapshot is not None and time.time() < snapshot.advisory:
             return snapshot.frozen
-        return self._read_slow(snapshot)
+        return self._read_slow(snapshot, time.monotonic() + self._wait_limit)
 
-    def _read_slow(self, seen: _Snapshot | None) -> Any:
-        if seen is not None and time.time() < seen.mandatory:
-            # Advisory window: one reader refreshes; the others keep using keys still valid.
-            if not self._gate.acquire(blocking=False):
-                return seen.frozen
-        else:
-            self._gate.acquire()
+    def _read_slow(self, seen: _Snapshot | None, deadline: float) -> Any:
+        while True:
+            flight = mine = _Flight()
+            with self._state:
+                current = self._snapshot
+                if current is not None and current is not seen and time.time() < current.advisory:
+                    return current.frozen  # another thread refreshed since this one looked
+                if self._flight is None:
+                    self._flight = mine
+                else:
+                    flight = self._flight
+            if flight is mine:
+                return self._fetch(mine, deadline)
+            if flight.mine():
+                # This thread is refreshing these credentials and re-entered the pool (a signal
+                # handler, finalizer or logging handler): never wait for itself.
+                if seen is not None:
+                    return seen.frozen  # still valid until expiry, which is past the deadlines
+                raise CredentialResolutionError(
+                    f"thread {flight.thread_name!r} re-entered the pool while it was fetching "
+                    f"these credentials for the first time (from a signal, logging or finalizer "
+                    f"handler), and no earlier keys exist to answer it with."
+                )
+            if seen is not None and time.time() < seen.mandatory:
+                return seen.frozen  # advisory window: keep the keys, still valid, meanwhile
+            found = flight.wait(deadline, "was refreshing these credentials")
+            if found is not _RETRY:
+                return found
+
+    def _fetch(self, flight: _Flight, deadline: float) -> Any:
+        """Refresh (or renew, if stale) in ``flight``, outside any in-process lock."""
+        failed: BaseException | None = None
         try:
-            current = self._snapshot
-            if current is not None and current is not seen and time.time() < current.advisory:
-                return current.frozen  # another thread refreshed while this one waited
-            with self._machine_lock():
-                if self._stale:
-                    self._renew()
-                frozen = _masked(self._inner.get_frozen_credentials())
-            self._snapshot = _Snapshot(frozen, *refresh_deadlines(self._inner))
+            with self._state:
+                renewing = self._stale
+            inner = self._resolve_again() if renewing else self._inner
+            machine: Any = contextlib.nullcontext()
+            if self._machine_lock is not None and getattr(inner, "method", None) in _CACHED_METHODS:
+                machine = self._machine_lock(deadline)
+            with machine:
+                frozen = _masked(inner.get_frozen_credentials())  # botocore may refresh here
+            snapshot = _Snapshot(frozen, *refresh_deadlines(inner))
+            with self._state:
+                if renewing:
+                    self._inner = inner
+                    self.renewals += 1
+                    self._stale = False  # rejections of the old keys meanwhile are answered
+                if not self._stale:
+                    # Marked stale during a plain refresh: the next read renews instead.
+                    self._snapshot = snapshot
+                self._flight = None
+            flight.value = frozen
             return frozen
+        except BaseException as exc:
+            failed = exc
+            raise
         finally:
-            self._gate.release()
+            with self._state:
+                if self._flight is flight:
+                    self._flight = None
+            flight.finish(failed)
 
-    def _renew(self) -> None:
-        # Under the gate. _stale stays set if resolving fails, so the next read tries again.
+    def _resolve_again(self) -> Any:
         fresh = self._resolver()
         if fresh is None:
             raise NoCredentialsError()
-        self._inner = fresh
-        self.renewals += 1
-        self._stale = False
+        return fresh
 
     def expire(self, signed_with: int | None = None) -> bool:
         """Mark the credentials stale; True if they can be renewed (they are not explicit keys).
@@ -220,7 +337,7 @@ class SharedCredentials(Credentials):
         """
         if not self._renewable:
             return False
-        with self._gate:
+        with self._state:
             if signed_with is None or signed_with == self.renewals:
                 self._stale = True
                 self._snapshot = None
@@ -236,7 +353,7 @@ class SharedCredentials(Credentials):
         """
         if not self._renewable or source == self._source:
             return False
-        with self._gate:
+        with self._state:
             if source == self._source:
                 return False
             self._source = source
@@ -249,7 +366,7 @@ class SharedCredentials(Credentials):
         refreshing on the child's own schedule by resolving afresh; None if the parent was
         renewing or refreshing them at the fork, or they are stale or due for a refresh (the
         child then resolves on its own). Reads only; takes no lock (it runs in the fork hook)."""
-        if self._gate.locked() or self._stale:
+        if self._flight is not None or self._stale:
             return None
         seen = self._snapshot
         refreshable = isinstance(self._inner, RefreshableCredentials)
@@ -259,7 +376,12 @@ class SharedCredentials(Credentials):
         if inner is None:
             return None
         child = SharedCredentials(
-            inner, self._resolver, self._renewable, self._source, self._machine_lock
+            inner,
+            self._resolver,
+            self._renewable,
+            self._source,
+            self._machine_lock,
+            self._wait_limit,
         )
         child.renewals = self.renewals
         return child
@@ -287,7 +409,7 @@ class SharedCredentials(Credentials):
 
     @property
     def account_id(self) -> Any:
-        # Through the snapshot: botocore's own property would refresh outside our gate.
+        # Through the snapshot: botocore's own property would refresh outside our flight.
         return getattr(self.get_frozen_credentials(), "account_id", None)
 
     @property
@@ -376,33 +498,20 @@ class PendingCredentials(Credentials):
         raise TypeError("credentials do not pickle; pickle the SessionPool instead.")
 
 
-# Cell states.
-_PENDING, _DONE, _FAILED, _ABANDONED = "pending", "done", "failed", "abandoned"
-
-
-class _Cell:
-    __slots__ = ("done", "error", "resolver", "state", "value")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.state = _PENDING
-        self.value: Any = None
-        self.error: Exception | None = None
-        self.resolver = threading.current_thread().name
-
-
 class CredentialCells:
     """Per-process registry: key -> the one :class:`SharedCredentials` its sessions share.
 
     Parameters:
-        timeout: seconds a thread waits for another thread resolving the same key before it
-            raises :class:`~sessionpool.CredentialWaitTimeout`.
+        timeout: seconds a thread waits for another thread resolving the same key (or
+            refreshing its credentials) before it raises
+            :class:`~sessionpool.CredentialWaitTimeout`.
     """
 
     def __init__(self, timeout: float = DEFAULT_RESOLVE_TIMEOUT) -> None:
-        # Mutable state: _cells (key -> _Cell) and resolutions, guarded by _lock.
-        self._lock = threading.Lock()
-        self._cells: dict[CredentialKey, _Cell] = {}
+        # Mutable state: _cells (key -> the flight that resolved, or is resolving, it) and
+        # resolutions, guarded by _lock (assignments only).
+        self._lock = _locks.Lock()
+        self._cells: dict[CredentialKey, _Flight] = {}
         self.resolutions = 0
         self.timeout = timeout
         # Not registered with _fork: the owning pool resets it, also after a hook-less fork.
@@ -413,12 +522,12 @@ class CredentialCells:
         resolve: Callable[[], Any],
         renewable: bool = True,
         source: str | None = None,
-        machine_lock: Callable[[], ContextManager[Any]] | None = None,
+        machine_lock: Callable[[float], ContextManager[Any]] | None = None,
     ) -> Any:
         """The shared credentials for ``key``, calling ``resolve()`` only if none are published.
 
         Parameters:
-            key: the session key the credentials belong to.
+            key: whose credentials.
             resolve: resolves the chain for that key and returns a botocore credentials object
                 or None; called at most once at a time per key, without any lock held, and
                 again when the credentials are renewed after :meth:`SharedCredentials.expire`.
@@ -426,63 +535,72 @@ class CredentialCells:
             source: :func:`credential_sources` before resolving, for :meth:`check_source`.
             machine_lock: a lock shared with other processes, held around refreshes.
         """
+        deadline = time.monotonic() + self.timeout
+
+        def share(inner: Any) -> SharedCredentials | None:
+            if inner is None:
+                return None
+            return SharedCredentials(inner, resolve, renewable, source, machine_lock, self.timeout)
+
         while True:
             cell = self._cells.get(key)
             if cell is not None and cell.state is _DONE:
                 return cell.value
-            mine = _Cell()
-            # The try starts before the cell can be published: whatever interrupts this thread
-            # from here on, the finally completes the cell, so no waiter is left forever.
+            mine = _Flight()
+            failed: BaseException | None = None
+            # The try starts before the flight can be published: whatever interrupts this thread
+            # from here on, the finally completes it, so no waiter is left forever.
             try:
                 with self._lock:
                     cell = self._cells.setdefault(key, mine)
                     if cell is mine:
                         self.resolutions += 1
                 if cell is not mine:
-                    found = self._wait(cell, key)
+                    if cell.mine():
+                        return self._nested(cell, key, resolve, share)
+                    found = cell.wait(deadline, f"was resolving credentials for {key.describe()}")
                     if found is _RETRY:
                         continue
                     return found
-                inner = resolve()
-                mine.value = (
-                    None
-                    if inner is None
-                    else SharedCredentials(inner, resolve, renewable, source, machine_lock)
-                )
-                mine.state = _DONE
+                mine.value = share(resolve())
                 return mine.value
-            except Exception as exc:
-                mine.error = exc
+            except BaseException as exc:
+                failed = exc
                 raise
             finally:
-                self._complete(key, mine)
+                self._complete(key, mine, failed)
 
-    def _complete(self, key: CredentialKey, cell: _Cell) -> None:
+    def _nested(
+        self,
+        cell: _Flight,
+        key: CredentialKey,
+        resolve: Callable[[], Any],
+        share: Callable[[Any], SharedCredentials | None],
+    ) -> Any:
+        """Answer the thread that is resolving ``key`` and re-entered the pool (a signal handler,
+        a finalizer, a logging handler shipping records through the pool): resolve once more,
+        directly, rather than wait for itself. A second re-entry during that raises at once."""
+        if cell.nested:
+            raise CredentialResolutionError(
+                f"thread {cell.thread_name!r} re-entered the pool twice while resolving "
+                f"credentials for {key.describe()} (from a signal, logging or finalizer handler "
+                f"that uses the pool); answer such handlers from a pool call made beforehand."
+            )
+        cell.nested = True
+        try:
+            with self._lock:
+                self.resolutions += 1
+            return share(resolve())
+        finally:
+            cell.nested = False
+
+    def _complete(self, key: CredentialKey, cell: _Flight, failed: BaseException | None) -> None:
+        cell.finish(failed)
         if cell.state is not _DONE or cell.value is None:
             # Failed, interrupted, or the chain found nothing: not cached; the next call tries.
-            if cell.state is _PENDING:
-                cell.state = _ABANDONED if cell.error is None else _FAILED
             with self._lock:
                 if self._cells.get(key) is cell:
                     del self._cells[key]
-        cell.done.set()
-
-    def _wait(self, cell: _Cell, key: CredentialKey) -> Any:
-        if not cell.done.wait(self.timeout):
-            raise CredentialWaitTimeout(
-                f"waited {self.timeout:g} s for thread {cell.resolver!r} to resolve credentials "
-                f"for {key.describe()}; check the credential source (a credential_process that "
-                f"never exits?) or raise SessionPool(resolve_timeout=...)."
-            )
-        if cell.state is _ABANDONED:  # its resolver was interrupted: resolve for ourselves
-            return _RETRY
-        if cell.state is _FAILED:
-            assert cell.error is not None
-            raise _own_copy(cell.error) from CredentialResolutionError(
-                f"thread {cell.resolver!r} resolving credentials for {key.describe()} raised the "
-                f"error below (its traceback stays with that thread); this thread waited for it."
-            )
-        return cell.value
 
     def forget(self, key: SessionKey | None = None) -> None:
         """Drop the credentials of ``key`` (whatever profile the environment named for it), or
@@ -495,12 +613,12 @@ class CredentialCells:
                     del self._cells[found]
 
     def _after_fork_in_child(self) -> None:
-        # The parent's credential objects, and the locks inside them, may be mid-refresh in a
-        # thread that does not exist here: never use them. Keys resolved and current at the
+        # The parent's credential objects, and the flights and locks inside them, may be mid-way
+        # in a thread that does not exist here: never use them. Keys resolved and current at the
         # fork are carried over in new objects with new locks, so a forked worker pool makes no
         # AssumeRole or metadata call of its own until they need refreshing.
         inherited = self._cells
-        self._lock = threading.Lock()
+        self._lock = _locks.Lock()
         self._cells = {}
         self.resolutions = 0  # counts are per process, like the pool's
         for key, cell in list(inherited.items()):
@@ -511,13 +629,10 @@ class CredentialCells:
             except Exception:  # noqa: BLE001 - the child resolves on its own instead
                 child = None
             if child is not None:
-                carried = _Cell()
-                carried.value, carried.state = child, _DONE
-                carried.done.set()
+                carried = _Flight()
+                carried.value = child
+                carried.finish(None)
                 self._cells[key] = carried
-
-
-_RETRY: Any = object()
 
 
 def _own_copy(error: Exception) -> Exception:

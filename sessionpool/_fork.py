@@ -22,9 +22,10 @@ The protocol, after CPython's ``logging`` and redis-py's connection pool:
 from __future__ import annotations
 
 import os
-import threading
 import weakref
 from typing import Protocol
+
+from . import _locks
 
 __all__ = ["ForkAware", "Lock", "register"]
 
@@ -34,13 +35,11 @@ class ForkAware(Protocol):
 
 
 _live: weakref.WeakSet[ForkAware] = weakref.WeakSet()
-_live_lock = threading.Lock()
 
 
 def register(obj: ForkAware) -> None:
     """Track ``obj`` so that a forked child resets it before first use."""
-    with _live_lock:
-        _live.add(obj)
+    _live.add(obj)  # set.add is atomic; a thread iterating meanwhile retries (_snapshot)
 
 
 def _snapshot() -> list[ForkAware]:
@@ -68,46 +67,13 @@ def _after_fork_in_parent() -> None:
 
 
 def _reset_after_fork_in_child() -> None:
-    global _live_lock
-    # The child has one thread. The lock may have been held by a thread that no longer exists,
-    # so replace it before anything else; iterate over a copy since resets may add entries.
-    _live_lock = threading.Lock()
+    # The child has one thread; iterate over a copy since resets may add entries.
     for obj in list(_live):
         obj._after_fork_in_child()
 
 
-class Lock:
-    """A lock (or, with ``reentrant=True``, an RLock) that a forked child replaces with a new one.
-
-    For module-level locks: another thread may hold one at the moment of a fork, and that thread
-    does not exist in the child, so the child would wait for it forever (HAZARDS F7). Nothing in
-    sessionpool forks while holding one of these.
-    """
-
-    __slots__ = ("__weakref__", "_lock", "_reentrant")
-
-    def __init__(self, reentrant: bool = False) -> None:
-        self._reentrant = reentrant
-        self._lock: threading.Lock | threading.RLock = self._new()
-        register(self)
-
-    def _new(self) -> threading.Lock | threading.RLock:
-        return threading.RLock() if self._reentrant else threading.Lock()
-
-    def __enter__(self) -> bool:
-        return self._lock.acquire()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._lock.release()
-
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        return self._lock.acquire(blocking, timeout)
-
-    def release(self) -> None:
-        self._lock.release()
-
-    def _after_fork_in_child(self) -> None:
-        self._lock = self._new()
+# The package's locks are new in a forked child too (see _locks); kept here under this name.
+Lock = _locks.Lock
 
 
 if hasattr(os, "register_at_fork"):  # absent on Windows, where there is no fork

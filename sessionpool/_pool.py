@@ -20,6 +20,7 @@ Structure (after SQLAlchemy's ``ThreadLocalRegistry`` and httpcore's pool):
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import logging
@@ -39,7 +40,7 @@ import botocore.exceptions
 from botocore.credentials import Credentials
 from botocore.exceptions import UnknownServiceError
 
-from . import _botocore, _expiry, _fork, _received
+from . import _botocore, _expiry, _fork, _locks, _received
 from ._blocks import Block, BlockVar, Scope, applicable
 from ._bounds import KeyBounds
 from ._credentials import (
@@ -52,9 +53,10 @@ from ._credentials import (
 )
 from ._errors import InvalidArgumentError, KeyRequiredError, PoolClosedError, ProfileNotFound
 from ._keys import KEY_ARGUMENTS, NO_SERVICE, CredentialKey, SessionKey, bind_call
+from ._locks import snapshot
 from ._owners import OwnerLocal, check_scopefunc, new_local
 from ._secrets import SECRET_NAMES, mask_secrets
-from ._session import PooledSession, _check_service, close_clients
+from ._session import DEFAULT_MAX_CLIENTS, PooledSession, _check_service, close_clients
 from ._thread_slots import Counters, ThreadSlot, usage
 
 if TYPE_CHECKING:  # typed like boto3.client when boto3-stubs (or types-boto3) are installed
@@ -65,12 +67,15 @@ __all__ = ["SessionPool"]
 log = logging.getLogger("sessionpool")
 _pool_ids = itertools.count(1)
 T = TypeVar("T")
+# The default max_keys: a bound no ordinary application meets (a handful of profiles and
+# regions), and a multi-tenant server handed a new key per tenant and rotation stays within.
+DEFAULT_MAX_KEYS = 128
 # The key arguments that name who signs: in strict mode a call outside any block needs one.
 _IDENTITY = ("profile", "profile_name", "aws_access_key_id")
 # Every pool alive in this process (weakly): SessionPool.clear_all() and the pytest plugin walk it.
 _live_pools: weakref.WeakSet[SessionPool] = weakref.WeakSet()
 # Serialises the reset of pools after a fork nobody told them about (see _reset_if_forked).
-_reset_lock = _fork.Lock(reentrant=True)
+_reset_lock = _fork.Lock()
 _RESET_WAIT = 5.0
 # Positional arguments after service_name that never carry a secret (boto3's order: region_name,
 # api_version, use_ssl, verify, endpoint_url, aws_access_key_id): calls with more are not memoised.
@@ -86,7 +91,13 @@ class SessionPool:
             over a profile's region.
         aws_access_key_id, aws_secret_access_key, aws_session_token: default explicit
             credentials. A pool with these pickles with them; without them it holds no secret.
-        max_keys: evict the least recently used key beyond this many (closing its clients).
+        max_keys: keep at most this many keys (profile, region, credentials), evicting the
+            least recently used beyond it: closing its clients and forgetting its credentials
+            (default 128; None for no bound, which a server handed ever new credentials, one key
+            each, would grow without end).
+        max_clients: the most clients (and, separately, resources) one session (a key in a
+            thread) caches, least recently used out; a client pushed out is closed once nobody
+            holds it (default 64).
         idle_timeout: evict keys unused for this many seconds (checked on slow paths and by
             :meth:`prune`; the pool starts no thread).
         retry_expired: when a call fails because AWS rejected the credentials (an expired token,
@@ -120,7 +131,8 @@ class SessionPool:
     def __init__(
         self,
         *,
-        max_keys: int | None = None,
+        max_keys: int | None = DEFAULT_MAX_KEYS,
+        max_clients: int = DEFAULT_MAX_CLIENTS,
         idle_timeout: float | None = None,
         retry_expired: bool = False,
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
@@ -141,8 +153,15 @@ class SessionPool:
             )
         self._clock = clock
         self._config: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None}
-        if max_keys is not None:
+        if max_keys != DEFAULT_MAX_KEYS:
             self._config["max_keys"] = max_keys
+        if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
+            raise InvalidArgumentError(
+                f"max_clients must be a positive whole number, not {max_clients!r}."
+            )
+        self._max_clients = max_clients
+        if max_clients != DEFAULT_MAX_CLIENTS:
+            self._config["max_clients"] = max_clients
         if idle_timeout is not None:
             self._config["idle_timeout"] = idle_timeout
         if not isinstance(retry_expired, bool):
@@ -198,13 +217,16 @@ class SessionPool:
         # Mutable state shared by threads, guarded by _lock: _slots, _counters, _closed,
         # _bounds (key recency), _evictions.
         # _local is per thread and needs no lock; it is replaced wholesale on close and fork.
-        self._lock = threading.Lock()
+        self._lock = _locks.Lock()
         self._local = new_local(self._scopefunc)
         self._slots: weakref.WeakSet[ThreadSlot] = weakref.WeakSet()
         self._counters = Counters(self._lock)
         self._retired_hits = 0
         self._hits_reported = 0
         self._bounds = KeyBounds(*self._bounds_config)
+        # How many sessions each key has across threads (under _lock): at 0, explicit keys'
+        # credentials are forgotten (see _settle_dropped).
+        self._key_sessions: collections.Counter[SessionKey] = collections.Counter()
         self._evictions = 0
         self._closed = False
         self._pid = os.getpid()
@@ -248,15 +270,18 @@ class SessionPool:
             # The same arguments again in this thread: skip rebuilding the key (microseconds).
             memo_key = (self._block_var.scope(), service_name, args, *kwargs.items())
             try:
-                session, client, generation = self._local.slot.by_args[memo_key]
+                session, client_ref, epoch = self._local.slot.by_args[memo_key]
             except (AttributeError, KeyError):
                 pass
             except TypeError:  # an unhashable argument: no memo for this call
                 memo_key = None
             else:
-                if session.generation == generation:  # else: handlers changed since
-                    session._hits += 1
-                    return client
+                if session.epoch == epoch:  # else: the client left the session's cache since
+                    client = client_ref()
+                    if client is not None:
+                        session._hits += 1
+                        session.touch(client)
+                        return client
         else:
             memo_key = None  # calls carrying a secret are never memoised
         kwargs, args = mask_secrets(kwargs, args)  # first: no frame below holds a bare secret
@@ -407,16 +432,28 @@ class SessionPool:
         key = self._key_for(key_args)
         while True:
             self._check_usable()
+            if self._counters.dropped:
+                self._settle_dropped()
             slot = self._slot()
             session = slot.sessions.get(key)
             if session is None:
-                made = self._new_session(key)  # no lock held: this takes milliseconds
+                # Counted before it exists, so that settling a drop meanwhile never forgets the
+                # credentials it is about to use.
+                with self._lock:
+                    self._key_sessions[key] += 1
+                try:
+                    made = self._new_session(key)  # no lock held: this takes milliseconds
+                except BaseException:
+                    self._counters.dropped.append(key)
+                    raise
                 # setdefault: a greenlet of this thread may have made one meanwhile (it can
                 # switch while credentials resolve); the first published wins, unused losers go.
                 session = slot.sessions.setdefault(key, made)
                 if session is made:
                     with self._lock:
                         self._counters.sessions_created += 1
+                else:
+                    self._counters.dropped.append(key)
             if self._bounds.active:
                 self._apply_bounds(key)
             scope = self._block_var.scope()
@@ -435,6 +472,30 @@ class SessionPool:
                 slot.fast.pop(scope, None)
                 if getattr(self._local, "hot", None) is session._by_name:
                     del self._local.hot
+
+    def _settle_dropped(self) -> None:
+        """Count the sessions threads dropped (thread exits, evictions, releases). A key of
+        explicit credentials (a tenant's keys) with no session left is forgotten at once, its
+        secrets with it: making them again costs nothing. A key whose credentials the chain
+        resolved (a profile, the environment, a role) stays until it is evicted (``max_keys``,
+        ``idle_timeout``): threads that come and go then resolve it once, not once each."""
+        gone: list[SessionKey] = []
+        with self._lock:
+            while True:
+                try:
+                    key = self._counters.dropped.popleft()
+                except IndexError:
+                    break
+                left = self._key_sessions[key] - 1
+                if left > 0:
+                    self._key_sessions[key] = left
+                    continue
+                del self._key_sessions[key]
+                if key.static_keys is not None:
+                    self._bounds.forget(key)
+                    gone.append(key)
+        for key in gone:
+            self._credentials.forget(key)
 
     def _slot(self) -> ThreadSlot:
         local = self._local
@@ -464,12 +525,17 @@ class SessionPool:
         resolve = _resolver(key, env_profile, None if file_cache is None else file_cache)
         source = None if explicit else credential_sources()
         cells = self._credentials  # the closure below must not hold the pool (a cycle)
+        machine_lock = None
+        if file_cache is not None and not explicit:
+            cache = file_cache
+
+            def machine_lock(deadline: float) -> AbstractContextManager[Any]:
+                return cache.lock_for(profile, max(0.001, deadline - time.monotonic()))()
+
         options: dict[str, Any] = {
             "renewable": not explicit,
             "source": source,
-            "machine_lock": None
-            if file_cache is None or explicit
-            else file_cache.lock_for(profile, cells.timeout),
+            "machine_lock": machine_lock,
         }
         credentials: Any = cells.get(owner, resolve, **options)
         if credentials is None:
@@ -483,7 +549,12 @@ class SessionPool:
             # as a new boto3 Session would (rotated keys, HAZARDS C1): once, for every thread.
             credentials.check_source(source)
         session = PooledSession(
-            key, core, self._counters, profile_name=key.profile, region_name=key.region
+            key,
+            core,
+            self._counters,
+            self._max_clients,
+            profile_name=key.profile,
+            region_name=key.region,
         )
         # Handing every thread the same object is what makes resolution happen once per key.
         _botocore.set_credentials(core, credentials)
@@ -597,6 +668,8 @@ class SessionPool:
         ``idle_timeout / 4``. Call this from your own loop to prune on a schedule.
         """
         self._check_usable()
+        if self._counters.dropped:
+            self._settle_dropped()
         now = self._clock()
         with self._lock:
             slots = list(self._slots)
@@ -709,6 +782,8 @@ class SessionPool:
     def stats(self) -> dict[str, int]:
         """Counts for this process: sessions, clients and resources created, hits, misses, forks."""
         self._reset_if_forked()
+        if self._counters.dropped:
+            self._settle_dropped()
         with self._lock:
             slots = list(self._slots)
             c = self._counters
@@ -722,7 +797,7 @@ class SessionPool:
                 "evictions": self._evictions,
                 "threads": len(slots),
                 "sessions": sum(len(s.sessions) for s in slots),
-                "clients": sum(x.client_count for s in slots for x in list(s.sessions.values())),
+                "clients": sum(x.client_count for s in slots for _, x in snapshot(s.sessions)),
             }
             self._retired_hits += c.take_retired_hits()
             retired = self._retired_hits

@@ -36,12 +36,16 @@ from . import _botocore
 from ._credentials import PendingCredentials
 from ._errors import InvalidArgumentError, NoRegionError
 from ._keys import SessionKey, client_cache_key
+from ._locks import snapshot
 from ._secrets import SECRET_NAMES, mask_secrets
 
-__all__ = ["MEMO_LIMIT", "PooledSession", "close_clients"]
+__all__ = ["DEFAULT_MAX_CLIENTS", "MEMO_LIMIT", "PooledSession", "close_clients"]
 
 # The most calls-with-arguments a memo keeps before it starts over.
 MEMO_LIMIT = 256
+# The most clients (and, separately, resources) a session caches: a thread that makes clients
+# for ever new endpoints, configs or regions keeps this many (least recently used out).
+DEFAULT_MAX_CLIENTS = 64
 # How many times a counting getter can answer (it would take centuries to run out).
 _USES = sys.maxsize
 
@@ -63,7 +67,12 @@ class PooledSession(boto3.session.Session):
     """
 
     def __init__(
-        self, key: SessionKey, botocore_session: Any, counters: Any, **kwargs: Any
+        self,
+        key: SessionKey,
+        botocore_session: Any,
+        counters: Any,
+        max_clients: int = DEFAULT_MAX_CLIENTS,
+        **kwargs: Any,
     ) -> None:
         super().__init__(botocore_session=botocore_session, **kwargs)
         self._core = botocore_session
@@ -74,13 +83,22 @@ class PooledSession(boto3.session.Session):
         # Owned by one thread: no lock. _by_name is the no-argument fast path: service -> a
         # counting getter of the client (see _counting); the pool's hot path uses it directly.
         self._by_name: dict[str, Callable[[], Any]] = {}
-        self._getters: list[Any] = []  # the iterators behind _by_name's getters, for hits
+        # The iterators behind _by_name's getters, by cache key: their lengths count the hits.
+        self._getters: dict[object, Any] = {}
+        # Cache key -> client, least recently used first (at most max_clients; see _make_room),
+        # and each cached client's cache key (by id: a cached client is alive).
         self._clients: dict[object, Any] = {}
+        self._key_of: dict[int, object] = {}
+        self._max_clients = max_clients
+        self._seen: dict[object, int] = {}  # each getter's count at the last recency check
         # (service, args, *kwargs) -> client: calls with arguments, before normalising them.
         self._memo: dict[tuple[Any, ...], Any] = {}
         self._resources: dict[object, Any] = {}
         self._counters = counters
         self._hits = 0  # hits not counted by a getter (memo and cache-key hits)
+        # Bumped whenever a client leaves the cache (handlers changed, or the bound pushed it
+        # out): memos of this session's clients elsewhere compare it.
+        self.epoch = 0
         # Set once the pool dropped this session (eviction, close, thread exit); it still works
         # as a plain boto3 Session, but the pool no longer tracks what it makes.
         self.retired = False
@@ -97,24 +115,58 @@ class PooledSession(boto3.session.Session):
     @property
     def hits(self) -> int:
         """How many calls this session answered from its cache, without making anything."""
-        return self._hits + sum(_USES - operator.length_hint(g) for g in self._getters)
+        getters = snapshot(self._getters)  # may be read from another thread (stats)
+        return self._hits + sum(_USES - operator.length_hint(g) for _, g in getters)
 
     def _fold_getters(self) -> None:
-        # Keep the hits of the getters being dropped. Swap the list before storing the total:
+        # Keep the hits of the getters being dropped. Swap the table before storing the total:
         # a reader in another thread (stats) may then count too few for a moment, never too
         # many, and the pool reports the highest count it has seen.
         total = self.hits
-        self._getters = []
+        self._getters = {}
+        self._seen.clear()
         self._hits = total
 
     def _handlers_changed(self) -> None:
         self.generation += 1
+        self.epoch += 1
         self._superseded.extend(self._clients.values())
         self._fold_getters()
         self._by_name.clear()
         self._memo.clear()
         self._clients.clear()
+        self._key_of.clear()
         self._resources.clear()
+
+    def _make_room(self) -> None:
+        """Keep at most ``max_clients`` - 1 clients cached, so one more fits: the least recently
+        used leave the cache (a client the hot path handed out since the last look counts as
+        used now). A client that leaves is closed once nobody holds it."""
+        if len(self._clients) < self._max_clients:
+            return
+        for key, getter in list(self._getters.items()):
+            uses = _USES - operator.length_hint(getter)
+            if self._seen.get(key) != uses and key in self._clients:
+                self._seen[key] = uses
+                self._clients[key] = self._clients.pop(key)  # to the young end
+        while len(self._clients) >= self._max_clients:
+            key = next(iter(self._clients))
+            client = self._clients.pop(key)
+            self._key_of.pop(id(client), None)
+            getter = self._getters.pop(key, None)
+            if getter is not None:
+                self._hits += _USES - operator.length_hint(getter)
+                self._seen.pop(key, None)
+                self._by_name.pop(key[0], None)
+            self._memo.clear()
+            self.epoch += 1
+            _botocore.close_when_unused(client)
+
+    def touch(self, client: Any) -> None:
+        """Record a use of a cached client found by a memo (it moves to the young end)."""
+        key = self._key_of.get(id(client))
+        if key is not None and self._clients.get(key) is client:
+            self._clients[key] = self._clients.pop(key)
 
     def _shareable(self) -> Any:
         """What decides this session's client classes besides the service, or None if the user
@@ -160,6 +212,7 @@ class PooledSession(boto3.session.Session):
                     memo_key = client = None
                 if client is not None:
                     self._hits += 1
+                    self.touch(client)
                     return client
             else:
                 memo_key = None  # calls carrying a secret are never memoised
@@ -170,19 +223,22 @@ class PooledSession(boto3.session.Session):
             client = self._clients.get(cache_key)
             if client is not None:
                 self._hits += 1
+                self._clients[cache_key] = self._clients.pop(cache_key)  # most recently used
             else:
                 with _botocore.pooled(self._shareable()), self._explained():
                     made = super().client(service_name, *args, **kwargs)
+                self._make_room()
                 # setdefault: another greenlet of this thread may have made one meanwhile (it
                 # can switch on I/O while this one was made); the first published wins.
                 client = self._clients.setdefault(cache_key, made)
                 if client is made:
+                    self._key_of[id(made)] = cache_key
                     self._counters.client_created()
                     log.debug("created %s client for %s", service_name, self.pool_key.describe())
                 else:
                     close_clients([made])
             if cache_key == (service_name,) and not self.retired:
-                self._by_name[service_name] = self._counting(client)
+                self._by_name[service_name] = self._counting(cache_key, client)
             if memo_key is not None:
                 if len(self._memo) >= MEMO_LIMIT:
                     self._memo.clear()
@@ -209,6 +265,8 @@ class PooledSession(boto3.session.Session):
                 return resource
             with self._explained():
                 made = super().resource(service_name, *args, **kwargs)
+            while len(self._resources) >= self._max_clients:  # the same bound, oldest out
+                self._resources.pop(next(iter(self._resources)))
             resource = self._resources.setdefault(cache_key, made)
             if resource is not made:
                 return resource
@@ -238,16 +296,20 @@ class PooledSession(boto3.session.Session):
                 raise
             raise NoRegionError(
                 message=f"no region for {self.pool_key.describe()}: pass region=... to the call "
-                f"or to SessionPool(region=...), set AWS_REGION or AWS_DEFAULT_REGION, or give the "
+                f"or to SessionPool(region=...), set AWS_DEFAULT_REGION (botocore reads no other "
+                f"variable for it), or give the "
                 f"profile a region in {os.environ.get('AWS_CONFIG_FILE', '~/.aws/config')}."
             ) from None
 
-    def _counting(self, client: Any) -> Callable[[], Any]:
+    def _counting(self, cache_key: object, client: Any) -> Callable[[], Any]:
         """A getter that returns ``client`` and counts the call, both in C: the ``__next__`` of
         ``itertools.repeat(client, N)``, whose remaining length says how often it ran. On the
         pool's hot path this costs less than any Python-level counter."""
         uses = itertools.repeat(client, _USES)
-        self._getters.append(uses)
+        old = self._getters.get(cache_key)
+        if old is not None:  # keep the hits of the getter this one replaces
+            self._hits += _USES - operator.length_hint(old)
+        self._getters[cache_key] = uses
         return uses.__next__
 
     @property
@@ -270,7 +332,9 @@ class PooledSession(boto3.session.Session):
         self._by_name.clear()
         self._memo.clear()
         self._clients.clear()
+        self._key_of.clear()
         self._resources.clear()
+        self.epoch += 1
         return clients
 
 

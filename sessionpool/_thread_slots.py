@@ -12,10 +12,12 @@ from __future__ import annotations
 import collections
 import os
 import threading
+import weakref
 from typing import Any
 
 from ._blocks import Scope
 from ._keys import SessionKey
+from ._locks import Lock, snapshot
 from ._session import MEMO_LIMIT, PooledSession, close_clients
 
 __all__ = ["Counters", "ThreadSlot", "usage"]
@@ -24,9 +26,16 @@ __all__ = ["Counters", "ThreadSlot", "usage"]
 class Counters:
     """Counts shared by a pool's threads, guarded by the pool's lock (which it is given)."""
 
-    __slots__ = ("clients_created", "lock", "resources_created", "retired_hits", "sessions_created")
+    __slots__ = (
+        "clients_created",
+        "dropped",
+        "lock",
+        "resources_created",
+        "retired_hits",
+        "sessions_created",
+    )
 
-    def __init__(self, lock: threading.Lock) -> None:
+    def __init__(self, lock: Lock) -> None:
         self.lock = lock
         self.sessions_created = 0
         self.clients_created = 0
@@ -34,6 +43,9 @@ class Counters:
         # Hits of sessions that were released. Appended to without a lock from a slot's __del__
         # (which may run while any lock is held); deque.append and popleft are atomic.
         self.retired_hits: collections.deque[int] = collections.deque()
+        # Keys whose session some thread dropped (thread exit, eviction, release), likewise
+        # appended to without a lock: the pool settles them on its next slow path.
+        self.dropped: collections.deque[SessionKey] = collections.deque()
 
     def take_retired_hits(self) -> int:
         total = 0
@@ -75,24 +87,25 @@ class ThreadSlot:
     def __init__(self, counters: Counters) -> None:
         self.sessions: dict[SessionKey, PooledSession] = {}
         self.fast: dict[Scope | None, PooledSession] = {}
-        # (scope, service, *call arguments) -> (session, client, session's generation), for
+        # (scope, service, *call arguments) -> (session, client (weakly), session's epoch), for
         # calls with arguments;
         # emptied whenever a session is dropped, and when it grows past MEMO_LIMIT (a caller
         # that builds a new Config per call would otherwise grow it without end).
-        self.by_args: dict[tuple[Any, ...], tuple[PooledSession, Any, int]] = {}
+        self.by_args: dict[tuple[Any, ...], tuple[PooledSession, weakref.ref[Any], int]] = {}
         self.scopes: dict[SessionKey, Scope] = {}  # interned scopes of this thread's keys
         self.pid = os.getpid()
         self.thread_name = threading.current_thread().name
         self.counters = counters
 
     def total_hits(self) -> int:
-        return sum(s.hits for s in list(self.sessions.values()))
+        return sum(s.hits for _, s in snapshot(self.sessions))
 
     def remember(self, memo_key: tuple[Any, ...], session: PooledSession, client: Any) -> None:
         """Memoise a call with arguments (see ``by_args``), if its session is still tracked."""
         if len(self.by_args) >= MEMO_LIMIT:
             self.by_args.clear()
-        self.by_args[memo_key] = (session, client, session.generation)
+        # The client weakly: one pushed out of the session's cache is the holder's alone.
+        self.by_args[memo_key] = (session, weakref.ref(client), session.epoch)
         # As for the fast table: check after publishing (drop pops the key, then clears memos).
         if self.sessions.get(session.pool_key) is not session:
             self.by_args.pop(memo_key, None)
@@ -119,10 +132,11 @@ class ThreadSlot:
             return []
         self.by_args.clear()
         self.scopes.pop(key, None)
-        for scope, fast in list(self.fast.items()):
+        for scope, fast in snapshot(self.fast):
             if fast is session:
                 self.fast.pop(scope, None)
         self.counters.retired_hits.append(session.hits)
+        self.counters.dropped.append(key)
         return session.forget()
 
     def release(self) -> list[Any]:
@@ -153,6 +167,6 @@ def usage(slots: list[ThreadSlot]) -> dict[SessionKey, int]:
     that does not itself record the use (the hot path, and cached ``s.client()`` calls)."""
     usage: dict[SessionKey, int] = {}
     for slot in slots:
-        for key, session in list(slot.sessions.items()):
+        for key, session in snapshot(slot.sessions):
             usage[key] = usage.get(key, 0) + session.hits
     return usage

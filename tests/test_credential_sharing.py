@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from sessionpool import InvalidArgumentError, SessionPool
+from sessionpool._credentials import _Flight
 
 from .conftest import MotoServer
 
@@ -78,10 +79,13 @@ def test_a_child_forked_while_the_parent_refreshes_resolves_on_its_own(
         shared = pool.get_session().get_credentials()
         held, release = threading.Event(), threading.Event()
 
-        def refreshing() -> None:  # holds the key's refresh gate, as a refresh in progress does
-            with shared._gate:
-                held.set()
-                release.wait(JOIN)
+        def refreshing() -> None:  # a refresh in flight in this thread, as a slow one is
+            flight = _Flight()
+            shared._flight = flight
+            held.set()
+            release.wait(JOIN)
+            shared._flight = None
+            flight.finish(None)
 
         t = threading.Thread(target=refreshing)
         t.start()
@@ -91,7 +95,7 @@ def test_a_child_forked_while_the_parent_refreshes_resolves_on_its_own(
         finally:
             release.set()
             t.join(JOIN)
-    assert codes == [0, 0]  # never waited on the parent's gate
+    assert codes == [0, 0]  # never waited on the parent's refresh
     assert aws_env.log.count("AssumeRole") - before == 3  # the parent's, and one per child
 
 
@@ -103,7 +107,7 @@ def test_a_childs_copy_refreshes_by_resolving_afresh_not_through_the_parent(
         shared = pool.get_session().get_credentials()
         child = shared.copy_for_child()
         assert child is not None and child is not shared
-        assert child._gate is not shared._gate
+        assert child._state is not shared._state
         assert child.get_frozen_credentials() == shared.get_frozen_credentials()
         before = aws_env.log.count("AssumeRole")
         metadata = child.inner._refresh_using()  # what the child runs when its keys near expiry

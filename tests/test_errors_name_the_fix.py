@@ -27,7 +27,7 @@ def test_no_region_names_the_ways_to_give_one(
                 call()
             assert isinstance(caught.value, sessionpool.SessionPoolError)
             message = str(caught.value)
-            assert "SessionPool(region=" in message and "AWS_REGION" in message
+            assert "SessionPool(region=" in message and "AWS_DEFAULT_REGION" in message
         assert pool.client("sqs", region="eu-west-1").meta.region_name == "eu-west-1"
 
 

@@ -67,6 +67,8 @@ def enumerate_locks():
             visit(v, p, depth + 1)
 
     for module in modules():
+        if module.__name__ == "sessionpool._locks":
+            continue  # its registry holds every lock: name them by their owners instead
         for name, value in list(vars(module).items()):
             if not isinstance(value, type) and not callable(value) or isinstance(value, LOCKS):
                 visit(value, f"{module.__name__}.{name}", 0)
@@ -125,9 +127,9 @@ COLD = {
     "sessionpool._botocore.loader._loaders_lock",
     "sessionpool._botocore.guard._lock",
     "sessionpool._received._lock",
-    "sessionpool._fork._live_lock",
+    "sessionpool._pool._reset_lock",
 }
-WARM_SUFFIXES = ("._lock", "._credentials._lock", "._gate", "._load_lock")
+WARM_SUFFIXES = ("._lock", "._credentials._lock", "._state", "._load_lock")
 
 
 def run(mode: str, env_server: Any) -> dict[str, int]:

@@ -25,7 +25,7 @@ from typing import Any
 
 from botocore.config import Config
 
-from .clients import pooled
+from .clients import close_when_unused, pooled
 from .credentials import CredentialFileCache, expiry_time, use_file_cache
 from .guard import SURPRISES, Switch, diagnostics
 from .loader import warm as warm_loader
@@ -45,6 +45,7 @@ by_value = Switch(
 
 __all__ = [
     "CredentialFileCache",
+    "close_when_unused",
     "config_options",
     "diagnostics",
     "env_profile",

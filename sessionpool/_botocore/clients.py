@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Hashable, Iterator
 from typing import Any
 
@@ -35,7 +36,7 @@ from botocore.hooks import BaseEventHooks, HierarchicalEmitter
 from .. import _fork
 from .guard import SURPRISES, Switch
 
-__all__ = ["class_cache", "endpoint_rules", "install", "pooled"]
+__all__ = ["class_cache", "close_when_unused", "closing", "endpoint_rules", "install", "pooled"]
 
 class_cache = Switch(
     "client_class_cache",
@@ -44,6 +45,12 @@ class_cache = Switch(
 endpoint_rules = Switch(
     "shared_endpoint_rules",
     "parse each service's endpoint rule set once per process; off: once per client",
+)
+
+closing = Switch(
+    "close_evicted_clients",
+    "close the connections of a client pushed out of a session's cache as soon as nobody "
+    "holds it; off: when the garbage collector frees it",
 )
 
 _lock = _fork.Lock()
@@ -193,3 +200,22 @@ def _provider_factory(original: Any) -> Any:
     SharedEndpointProvider.__name__ = original.__name__
     SharedEndpointProvider.__qualname__ = original.__qualname__
     return SharedEndpointProvider
+
+
+def close_when_unused(client: Any) -> None:
+    """Close ``client``'s connections once nobody holds it (a client another thread is using
+    keeps working until then). Through its endpoint, which the finalizer holds instead of the
+    client: ``BaseClient.close`` is ``self._endpoint.close()``.
+
+    Parameters:
+        client: a botocore client that left a session's cache.
+    """
+    if not closing.active:
+        return
+    try:
+        close = client._endpoint.close
+        assert callable(close), "a client's _endpoint.close is not callable"
+    except SURPRISES as exc:
+        closing.off("reading a client's endpoint failed", exc)
+        return
+    weakref.finalize(client, close)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from .. import _fork
+from .. import _fork, _locks
 
 __all__ = ["SURPRISES", "Switch", "diagnostics"]
 
@@ -67,7 +67,10 @@ class Switch:
                 return
             self.active = False
             self.reason = reason if error is None else f"{reason}: {type(error).__name__}: {error}"
-        log.warning(
+        # Perhaps under a lock of the caller's: then logged when its thread releases the last.
+        _locks.log(
+            log,
+            logging.WARNING,
             "sessionpool: %s is off for this process (%s); using botocore's public path instead",
             self.name,
             self.reason,
