@@ -38,27 +38,23 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import os
-import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager as ContextManager
 from typing import Any, NamedTuple
 
 from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import NoCredentialsError
 
-from ._botocore.credentials import CredentialFileCache, inherited_copy, refresh_deadlines
-from ._errors import CredentialResolutionError, CredentialWaitTimeout, InvalidArgumentError
+from ._botocore.credentials import inherited_copy, refresh_deadlines
+from ._errors import CredentialResolutionError, CredentialWaitTimeout
 from ._keys import SessionKey
 from ._secrets import SecretStr, fingerprint
 
 __all__ = [
     "DEFAULT_RESOLVE_TIMEOUT",
-    "CredentialCache",
-    "credential_cache_at",
     "EXPIRED_TOKEN_CODES",
     "REJECTED_KEY_CODES",
     "CredentialCells",
@@ -456,83 +452,3 @@ def _own_copy(error: Exception) -> Exception:
     mine.__traceback__ = None
     mine.__cause__ = mine.__context__ = None
     return mine
-
-
-class CredentialCache:
-    """A directory of cached temporary credentials, one subdirectory per profile.
-
-    Per profile, so that two profiles that assume the same role from different source
-    identities never share an entry (botocore's cache key omits the source, HAZARDS S4).
-    """
-
-    def __init__(self, directory: str) -> None:
-        self.directory = directory
-        self._by_profile: dict[str | None, Any] = {}
-
-    def for_profile(self, profile: str | None) -> Any:
-        cache = self._by_profile.get(profile)
-        if cache is None:
-            cache = self._by_profile.setdefault(profile, CredentialFileCache(self._dir(profile)))
-        return cache
-
-    def _dir(self, profile: str | None) -> str:
-        name = hashlib.sha256((profile or "").encode("utf-8")).hexdigest()[:16]
-        return os.path.join(self.directory, f"profile-{name}")
-
-    def lock_for(self, profile: str | None, timeout: float) -> Callable[[], ContextManager[Any]]:
-        """A machine-wide lock for ``profile``'s entries: one process refreshes at a time."""
-        path = os.path.join(self._dir(profile), ".refresh.lock")
-        return lambda: _file_lock(path, timeout)
-
-
-@contextlib.contextmanager
-def _file_lock(path: str, timeout: float) -> Iterator[None]:
-    """An exclusive ``flock`` on ``path``, waited for at most ``timeout`` seconds (without
-    ``fcntl``, as on Windows: no lock, and each process may fetch its own)."""
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        waiting = threading.Event()
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise CredentialWaitTimeout(
-                        f"waited {timeout:g} s for another process refreshing credentials in "
-                        f"{os.path.dirname(path)!r}; raise SessionPool(resolve_timeout=...)."
-                    ) from None
-                waiting.wait(0.01)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def credential_cache_at(directory: object) -> CredentialCache:
-    """Check (and make, owner-only) a credential cache directory.
-
-    Parameters:
-        directory: the directory the user chose.
-    """
-    if not isinstance(directory, (str, os.PathLike)) or not os.fspath(directory):
-        raise InvalidArgumentError(
-            f"credential_cache must be a directory path or None, not {directory!r}."
-        )
-    path = os.path.abspath(os.path.expanduser(os.fspath(directory)))
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    info = os.stat(path)
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or (
-        hasattr(os, "getuid") and info.st_uid != os.getuid()
-    ):
-        raise InvalidArgumentError(
-            f"credential_cache {path!r} can be written by other users; temporary credentials "
-            f"would be exposed: use a directory only you own (chmod 700)."
-        )
-    return CredentialCache(path)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._credentials import EXPIRED_TOKEN_CODES, REJECTED_KEY_CODES, SharedCredentials
+from ._deferred_log import emit_pending
 from ._secrets import mask_request_token
 
 __all__ = ["install"]
@@ -43,6 +44,8 @@ def install(core: Any, credentials: SharedCredentials, retry: bool) -> None:
     """
     events = core.get_component("event_emitter")
     events.register("before-send", mask_request_token)
+    # After signing (where credentials are read and refreshed, under locks): log what waited.
+    events.register("before-send", emit_pending)
     events.register("before-sign", _tag_generation(credentials))
     events.register_first("needs-retry", _expired_token_handler(credentials, retry))
 

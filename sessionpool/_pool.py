@@ -39,10 +39,10 @@ from botocore.exceptions import UnknownServiceError
 
 from . import _botocore, _expiry, _fork, _received
 from ._bounds import KeyBounds
+from ._credential_cache import credential_cache_at
 from ._credentials import (
     DEFAULT_RESOLVE_TIMEOUT,
     CredentialCells,
-    credential_cache_at,
     credential_sources,
 )
 from ._errors import InvalidArgumentError, PoolClosedError
@@ -149,7 +149,7 @@ class SessionPool:
         self._file_cache = None
         if credential_cache is not None:
             self._file_cache = credential_cache_at(credential_cache)
-            self._config["credential_cache"] = os.fspath(credential_cache)
+            self._config["credential_cache"] = self._file_cache.directory  # absolute
         self._scopefunc = check_scopefunc(scopefunc)
         if scopefunc != "thread":
             self._config["scopefunc"] = scopefunc
