@@ -159,7 +159,8 @@ class CredentialCache:
         if path == self.directory:
             return InvalidArgumentError(
                 f"credential_cache {path!r} {problem}; temporary credentials there could be "
-                f"replaced or read by someone else: use a directory only you own (chmod 700)."
+                f"replaced or read by other users: use a directory only you own and no one "
+                f"else can write (chmod 700)."
             )
         return InvalidArgumentError(
             f"credential_cache {self.directory!r}: {path!r} {problem}, so another user could "
