@@ -47,12 +47,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 import os
-import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager as ContextManager
 from typing import Any, NamedTuple
 
@@ -60,16 +58,14 @@ from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import NoCredentialsError
 
 from . import _locks
-from ._botocore.credentials import CredentialFileCache, inherited_copy, refresh_deadlines
-from ._errors import CredentialResolutionError, CredentialWaitTimeout, InvalidArgumentError
+from ._botocore.credentials import inherited_copy, refresh_deadlines
+from ._errors import CredentialResolutionError, CredentialWaitTimeout
 from ._errors import NoCredentialsError as NoCredentialsFound
 from ._keys import CredentialKey, SessionKey
 from ._secrets import SecretStr, fingerprint
 
 __all__ = [
     "DEFAULT_RESOLVE_TIMEOUT",
-    "CredentialCache",
-    "credential_cache_at",
     "EXPIRED_TOKEN_CODES",
     "REJECTED_KEY_CODES",
     "CredentialCells",
@@ -257,7 +253,10 @@ class SharedCredentials(Credentials):
         snapshot = self._snapshot
         if snapshot is not None and time.time() < snapshot.advisory:
             return snapshot.frozen
-        return self._read_slow(snapshot, time.monotonic() + self._wait_limit)
+        # Records the package logs during credential work wait until it is done and published:
+        # a handler may sign with these very credentials (see _locks.deferring).
+        with _locks.deferring():
+            return self._read_slow(snapshot, time.monotonic() + self._wait_limit)
 
     def _read_slow(self, seen: _Snapshot | None, deadline: float) -> Any:
         while True:
@@ -296,7 +295,8 @@ class SharedCredentials(Credentials):
                 renewing = self._stale
             inner = self._resolve_again() if renewing else self._inner
             machine: Any = contextlib.nullcontext()
-            if self._machine_lock is not None and getattr(inner, "method", None) in _CACHED_METHODS:
+            method = getattr(inner, "method", None)
+            if self._machine_lock is not None and method in _CACHED_METHODS:
                 machine = self._machine_lock(deadline)
             with machine:
                 frozen = _masked(inner.get_frozen_credentials())  # botocore may refresh here
@@ -535,6 +535,17 @@ class CredentialCells:
             source: :func:`credential_sources` before resolving, for :meth:`check_source`.
             machine_lock: a lock shared with other processes, held around refreshes.
         """
+        with _locks.deferring():  # records wait until the work is done (see _read_slow)
+            return self._get(key, resolve, renewable, source, machine_lock)
+
+    def _get(
+        self,
+        key: CredentialKey,
+        resolve: Callable[[], Any],
+        renewable: bool,
+        source: str | None,
+        machine_lock: Callable[[float], ContextManager[Any]] | None,
+    ) -> Any:
         deadline = time.monotonic() + self.timeout
 
         def share(inner: Any) -> SharedCredentials | None:
@@ -646,83 +657,3 @@ def _own_copy(error: Exception) -> Exception:
     mine.__traceback__ = None
     mine.__cause__ = mine.__context__ = None
     return mine
-
-
-class CredentialCache:
-    """A directory of cached temporary credentials, one subdirectory per profile.
-
-    Per profile, so that two profiles that assume the same role from different source
-    identities never share an entry (botocore's cache key omits the source, HAZARDS S4).
-    """
-
-    def __init__(self, directory: str) -> None:
-        self.directory = directory
-        self._by_profile: dict[str | None, Any] = {}
-
-    def for_profile(self, profile: str | None) -> Any:
-        cache = self._by_profile.get(profile)
-        if cache is None:
-            cache = self._by_profile.setdefault(profile, CredentialFileCache(self._dir(profile)))
-        return cache
-
-    def _dir(self, profile: str | None) -> str:
-        name = hashlib.sha256((profile or "").encode("utf-8")).hexdigest()[:16]
-        return os.path.join(self.directory, f"profile-{name}")
-
-    def lock_for(self, profile: str | None, timeout: float) -> Callable[[], ContextManager[Any]]:
-        """A machine-wide lock for ``profile``'s entries: one process refreshes at a time."""
-        path = os.path.join(self._dir(profile), ".refresh.lock")
-        return lambda: _file_lock(path, timeout)
-
-
-@contextlib.contextmanager
-def _file_lock(path: str, timeout: float) -> Iterator[None]:
-    """An exclusive ``flock`` on ``path``, waited for at most ``timeout`` seconds (without
-    ``fcntl``, as on Windows: no lock, and each process may fetch its own)."""
-    try:
-        import fcntl
-    except ImportError:
-        yield
-        return
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        waiting = threading.Event()
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise CredentialWaitTimeout(
-                        f"waited {timeout:g} s for another process refreshing credentials in "
-                        f"{os.path.dirname(path)!r}; raise SessionPool(resolve_timeout=...)."
-                    ) from None
-                waiting.wait(0.01)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def credential_cache_at(directory: object) -> CredentialCache:
-    """Check (and make, owner-only) a credential cache directory.
-
-    Parameters:
-        directory: the directory the user chose.
-    """
-    if not isinstance(directory, (str, os.PathLike)) or not os.fspath(directory):
-        raise InvalidArgumentError(
-            f"credential_cache must be a directory path or None, not {directory!r}."
-        )
-    path = os.path.abspath(os.path.expanduser(os.fspath(directory)))
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    info = os.stat(path)
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or (
-        hasattr(os, "getuid") and info.st_uid != os.getuid()
-    ):
-        raise InvalidArgumentError(
-            f"credential_cache {path!r} can be written by other users; temporary credentials "
-            f"would be exposed: use a directory only you own (chmod 700)."
-        )
-    return CredentialCache(path)

@@ -34,7 +34,8 @@ log = logging.getLogger("sessionpool")
 
 
 def install(core: Any, credentials: SharedCredentials, retry: bool) -> None:
-    """Register the expiry handlers (and the token-masking one) on a botocore session.
+    """Register the expiry handlers (and the token-masking and held-warnings ones) on a
+    botocore session.
 
     Parameters:
         core: the botocore session, before it has made any client.

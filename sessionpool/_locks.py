@@ -23,10 +23,12 @@ written so that any prefix of it leaves the state consistent.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import os
 import threading
 import weakref
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 K = TypeVar("K")
@@ -75,8 +77,23 @@ class Lock:
 
 
 def held() -> bool:
-    """Whether this thread holds any of the package's locks."""
+    """Whether this thread holds any of the package's locks (or is in :func:`deferring`)."""
     return getattr(_held, "depth", 0) > 0
+
+
+@contextlib.contextmanager
+def deferring() -> Iterator[None]:
+    """Hold back this thread's records, as a lock does, for the duration: around credential
+    work (a resolution, a refresh), whose records could reach a handler that signs with the very
+    key being fetched. They are emitted when it ends."""
+    depth = getattr(_held, "depth", 0)
+    try:  # the count is restored, not decremented: right whatever interrupts this
+        _held.depth = depth + 1
+        yield
+    finally:
+        _held.depth = depth
+        if depth == 0 and _pending:
+            _flush()
 
 
 def log(logger: logging.Logger, level: int, *args: Any, exc_info: bool = False) -> None:

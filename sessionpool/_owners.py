@@ -80,18 +80,40 @@ class OwnerLocal:
         object.__setattr__(self, "_owner", owner)
         object.__setattr__(self, "_by_owner", {})
 
+    # The owner id is looked up as it is; only when that fails with TypeError is it examined,
+    # so a good scope function costs what it did. The scope function is called outside the
+    # try: a TypeError of its own stays the user's.
+
     def __getattr__(self, name: str) -> Any:
+        owner = self._owner()
         try:
-            return self._by_owner[self._owner()][name]
+            return self._by_owner[owner][name]
         except KeyError:
             raise AttributeError(name) from None
+        except TypeError:
+            raise self._unhashable(owner) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self._by_owner.setdefault(self._owner(), {})[name] = value
+        owner = self._owner()
+        try:
+            values = self._by_owner.setdefault(owner, {})
+        except TypeError:
+            raise self._unhashable(owner) from None
+        values[name] = value
 
     def release(self) -> None:
         """Forget the current owner's values (its slot, whose clients close when it goes)."""
-        self._by_owner.pop(self._owner(), None)
+        owner = self._owner()
+        try:
+            self._by_owner.pop(owner, None)
+        except TypeError:
+            raise self._unhashable(owner) from None
+
+    def _unhashable(self, owner: object) -> InvalidArgumentError:
+        return InvalidArgumentError(
+            f"scopefunc must return a hashable owner id (a str, an int, a tuple of those), but "
+            f"{self._owner!r} returned a {type(owner).__name__}, which is not hashable."
+        )
 
 
 def new_local(scopefunc: ScopeFunc) -> Any:

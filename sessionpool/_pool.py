@@ -43,12 +43,11 @@ from botocore.exceptions import UnknownServiceError
 from . import _botocore, _expiry, _fork, _locks, _received
 from ._blocks import Block, BlockVar, Scope, applicable
 from ._bounds import KeyBounds
+from ._credential_cache import CredentialCache, credential_cache_at
 from ._credentials import (
     DEFAULT_RESOLVE_TIMEOUT,
-    CredentialCache,
     CredentialCells,
     PendingCredentials,
-    credential_cache_at,
     credential_sources,
 )
 from ._errors import InvalidArgumentError, KeyRequiredError, PoolClosedError, ProfileNotFound
@@ -185,7 +184,7 @@ class SessionPool:
         self._file_cache = None
         if credential_cache is not None:
             self._file_cache = credential_cache_at(credential_cache)
-            self._config["credential_cache"] = os.fspath(credential_cache)
+            self._config["credential_cache"] = self._file_cache.directory  # absolute
         if not isinstance(strict, bool):
             raise InvalidArgumentError(f"strict must be True or False, not {strict!r}.")
         self._strict = strict
@@ -530,7 +529,7 @@ class SessionPool:
             cache = file_cache
 
             def machine_lock(deadline: float) -> AbstractContextManager[Any]:
-                return cache.lock_for(profile, max(0.001, deadline - time.monotonic()))()
+                return cache.lock_for(profile)(deadline)
 
         options: dict[str, Any] = {
             "renewable": not explicit,

@@ -13,6 +13,8 @@ reused across tasks instead of being rebuilt per task.
   at once (by reference counting) and its threads' clients are closed with it, while a task
   still using it keeps a working pool. The limit is :func:`set_received_limit`, or the
   ``SESSIONPOOL_RECEIVED_POOLS`` environment variable (so spawned workers need no code), default 8.
+  A variable that is not a positive whole number fails every unpickle with one error naming it,
+  before any pool is made or kept.
 
 ``_lock`` guards both tables and the limit; it is a :class:`~sessionpool._fork.Lock`.
 """
@@ -71,18 +73,27 @@ def set_received_limit(limit: int) -> None:
 
 
 def _current_limit() -> int:
+    # Under the lock. A bad variable raises here, every time it is read, and leaves _limit
+    # unset: nothing is kept under a limit no one chose.
     global _limit
     if _limit is None:
         raw = os.environ.get(_ENV)
-        _limit = DEFAULT_LIMIT if raw is None else _check(_parse(raw), _ENV)
+        _limit = DEFAULT_LIMIT if raw is None else _from_environment(raw)
     return _limit
 
 
-def _parse(raw: str) -> object:
+def _from_environment(raw: str) -> int:
     try:
-        return int(raw)
+        limit = int(raw)
     except ValueError:
-        return raw
+        limit = 0
+    if limit < 1:
+        raise InvalidArgumentError(
+            f"the environment variable {_ENV} must be a positive whole number of pools (1, 2, "
+            f"...; unset: {DEFAULT_LIMIT}), not {raw!r}: a process that unpickles pools keeps "
+            f"that many."
+        )
+    return limit
 
 
 def _trim() -> list[_Pool]:
@@ -116,6 +127,7 @@ def find_or_make(token: str, make: Callable[[], P]) -> P:
             wins and the other's pool is dropped unused.
     """
     with _lock:
+        _current_limit()  # a bad limit fails here, before any pool is made or kept
         found = _live(token)
     if found is not None:
         return found  # type: ignore[return-value]

@@ -66,19 +66,19 @@ def waiting_on_cell(threads: list[threading.Thread]) -> Callable[[], bool]:
 
 
 def _get_lines_outside_finally() -> list[int]:
-    """Line numbers of CredentialCells.get's body, except its ``finally`` clause.
+    """Line numbers of CredentialCells._get's body, except its ``finally`` clause.
 
     An exception raised *inside* a finally clause stops that clause, which no Python code can
     prevent; the waiters' bounded wait covers that case (test below)."""
-    source = textwrap.dedent(inspect.getsource(CredentialCells.get))
-    first = CredentialCells.get.__code__.co_firstlineno
+    source = textwrap.dedent(inspect.getsource(CredentialCells._get))
+    first = CredentialCells._get.__code__.co_firstlineno
     protected: set[int] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Try) and node.finalbody:
             for stmt in node.finalbody:
                 end = stmt.end_lineno or stmt.lineno
                 protected.update(range(stmt.lineno + first - 1, end + first))
-    lines = {line for _, line in dis.findlinestarts(CredentialCells.get.__code__) if line}
+    lines = {line for _, line in dis.findlinestarts(CredentialCells._get.__code__) if line}
     return sorted(lines - protected - {first})
 
 
@@ -86,9 +86,9 @@ LINES = _get_lines_outside_finally()
 
 
 def interrupt_at(line: int, fn: Callable[[], Any]) -> Callable[[], Any]:
-    """``fn`` run with a KeyboardInterrupt raised the first time CredentialCells.get reaches
+    """``fn`` run with a KeyboardInterrupt raised the first time CredentialCells._get reaches
     ``line``: what an asynchronous exception (Ctrl-C, PyThreadState_SetAsyncExc) does."""
-    code = CredentialCells.get.__code__
+    code = CredentialCells._get.__code__
     fired = False
 
     def local(frame: Any, event: str, arg: Any) -> Any:

@@ -11,7 +11,7 @@ scanning the source. Each use here is an optimisation or a convenience with a pu
 * :mod:`.sessions`: new botocore sessions that copy a prototype emitter and share the endpoint
   resolver and exceptions factory (``Session._register_internal_component``).
 * :mod:`.credentials`: reading refreshable credentials' expiry (``credential_snapshot``), and
-  the file cache for temporary credentials.
+  handing the credential file cache to the providers that take one.
 * :mod:`.clients`: client classes and endpoint rule providers shared per process
   (``client_class_cache``, ``shared_endpoint_rules``).
 * this module: the options of a ``Config`` (``config_by_value``).
@@ -26,7 +26,7 @@ from typing import Any
 from botocore.config import Config
 
 from .clients import close_when_unused, pooled
-from .credentials import CredentialFileCache, expiry_time, use_file_cache
+from .credentials import expiry_time, use_file_cache
 from .guard import SURPRISES, Switch, diagnostics
 from .loader import warm as warm_loader
 from .sessions import (
@@ -44,7 +44,6 @@ by_value = Switch(
 )
 
 __all__ = [
-    "CredentialFileCache",
     "close_when_unused",
     "config_options",
     "diagnostics",

@@ -12,12 +12,8 @@ takes the serialised path, which needs none of them.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import json
 import math
-import os
-import tempfile
 import time
 from typing import Any
 
@@ -25,14 +21,12 @@ import botocore.credentials
 import botocore.exceptions
 from botocore.credentials import Credentials, RefreshableCredentials
 from botocore.exceptions import UnknownCredentialError
-from botocore.utils import JSONFileCache
 
 from .guard import SURPRISES, Switch
 
 __all__ = [
     "NEVER",
     "UNKNOWN",
-    "CredentialFileCache",
     "expiry_time",
     "inherited_copy",
     "refresh_deadlines",
@@ -161,51 +155,17 @@ def inherited_copy(credentials: Any, resolve: Any) -> Any:
     )
 
 
-class CredentialFileCache(JSONFileCache):
-    """botocore's ``JSONFileCache`` for temporary credentials, written safely on every release:
-    the directory is the caller's (made 0700 if missing), each file is written to a temporary
-    file of mode 0600 and renamed into place (readers in other processes never see half a
-    file), and an error never shows the value (botocore's message does, HAZARDS X1)."""
-
-    def __init__(self, directory: str) -> None:
-        super().__init__(working_dir=directory)
-        self.directory = directory
-
-    def __setitem__(self, cache_key: str, value: Any) -> None:
-        try:
-            content = json.dumps(value, default=_jsonable)
-        except (TypeError, ValueError):
-            raise ValueError("the credentials could not be written to the cache") from None
-        os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")  # mode 0600
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(content)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, os.path.join(self.directory, cache_key + ".json"))
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime.datetime):
-        return value.isoformat()  # as botocore's JSONFileCache serialises the expiry
-    raise TypeError(type(value).__name__)
-
-
 _CACHED_PROVIDERS = ("assume-role", "assume-role-with-web-identity", "sso")
 
 
-def use_file_cache(core: Any, cache: CredentialFileCache) -> list[str]:
+def use_file_cache(core: Any, cache: Any) -> list[str]:
     """Hand ``cache`` to the providers in ``core``'s chain that take one (``provider.cache``, as
     the AWS CLI does); return their names.
 
     Parameters:
         core: a botocore session about to resolve credentials.
-        cache: the file cache to use.
+        cache: the cache to use, in botocore's protocol (``in``, ``[]``, ``[]=``): the pool's
+            :class:`~sessionpool._credential_cache.CredentialFileCache`.
     """
     resolver = core.get_component("credential_provider")
     used = []
