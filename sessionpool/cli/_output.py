@@ -1,13 +1,15 @@
-"""What every command prints through: the program name, one-line failures, masked values."""
+"""What every command prints through: the program name, the width it lays text out for,
+one-line failures, masked values."""
 
 from __future__ import annotations
 
 import sys
 
-__all__ = ["DEMO_EXTRA", "PROG", "fail", "mask"]
+__all__ = ["DEMO_EXTRA", "PROG", "WIDTH", "fail", "mask"]
 
 PROG = "sessionpool"
 DEMO_EXTRA = "pip install 'sessionpool[demo]'"
+WIDTH = 80  # columns the help texts and the demo's tables and progress lines are laid out for
 
 
 def mask(value: str | None) -> str:
