@@ -12,8 +12,10 @@ long run could show, at 80 columns.
 from __future__ import annotations
 
 import argparse
+import datetime
 import fcntl
 import io
+import json
 import os
 import pty
 import re
@@ -30,8 +32,10 @@ import pytest
 
 from sessionpool import SessionPool
 from sessionpool.__main__ import main
+from sessionpool.cli import _inspect
+from sessionpool.cli._output import describe_expiry
 from sessionpool.cli._parser import build_parser
-from sessionpool.cli.demo import _rich
+from sessionpool.cli.demo import _report, _rich
 from sessionpool.cli.demo._plan import Target
 from sessionpool.cli.demo._report import PlainUI, Progress
 from sessionpool.cli.demo._rich import RichUI, wants_plain
@@ -90,7 +94,9 @@ def test_inspect_resolves_a_role_profile_once_and_shows_it_refreshable_with_expi
     assert aws_env.log.count("AssumeRole") - before == 1
     assert re.search(r"^credentials\s+assume-role$", out, re.M)
     assert re.search(r"refreshable\s+yes", out)
-    assert re.search(r"expires\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", out)
+    # moto's role credentials last an hour: a date, then how far off it is, in hours/minutes.
+    expiry = r"expires\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC \(in (1 h|\d\d? min)\)$"
+    assert re.search(expiry, out, re.M)
     assert re.search(r"role_arn\s+arn:aws:iam::123456789012:role/worker", out)
     assert re.search(r"session token\s+present \(never shown\)", out)
 
@@ -108,23 +114,64 @@ def test_inspect_without_a_profile_reports_environment_credentials(
     assert code == 0
     assert re.search(r"^credentials\s+env$", out, re.M)
     assert DUMMY_KEY_ID not in out and DUMMY_KEY_ID[-4:] in out
+    assert re.search(r"^profile\s+default \(none named by --profile, AWS_PROFILE", out, re.M)
 
 
-def test_inspect_shows_the_profile_region_and_the_pool_key(
+def test_inspect_names_the_profile_and_the_region_and_where_each_came_from(
     aws_env: MotoServer, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")  # it would win over the profile's region
     _, out, _ = inspect(capsys, "--profile", "prod")
-    assert re.search(r"^region\s+eu-west-1$", out, re.M)
-    with SessionPool(profile="prod") as p:
-        key = p.get_session().pool_key
-    assert re.search(r"^pool key\s+" + re.escape(repr(key)) + "$", out, re.M)
+    assert re.search(r"^profile\s+prod \(from --profile\)$", out, re.M)
+    assert re.search(r"^region\s+eu-west-1 \(from profile prod's region setting\)$", out, re.M)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ca-central-1")
+    monkeypatch.setenv("AWS_PROFILE", "dev")
+    _, out, _ = inspect(capsys)
+    assert re.search(r"^profile\s+dev \(from the AWS_PROFILE variable\)$", out, re.M)
+    region = r"^region\s+ca-central-1 \(from the AWS_DEFAULT_REGION variable\)$"
+    assert re.search(region, out, re.M)
 
 
-def test_inspect_region_argument_is_part_of_the_pool_key(aws_env: MotoServer, capsys: Any) -> None:
-    _, out, _ = inspect(capsys, "--profile", "prod", "--region", "ap-south-1")
-    assert re.search(r"^region\s+ap-south-1 \(--region\)$", out, re.M)
-    assert "SessionKey(profile='prod', region='ap-south-1'" in out
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [
+        (["--profile", "prod"], {}),
+        (["--profile", "prod"], {"AWS_DEFAULT_REGION": "ca-central-1"}),
+        (["--profile", "prod", "--region", "ap-south-1"], {}),
+        ([], {"AWS_PROFILE": "dev"}),
+        ([], {}),
+    ],
+)
+def test_inspect_tells_one_region_story_the_pool_keeps(
+    aws_env: MotoServer,
+    capsys: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    env: dict[str, str],
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out, _ = inspect(capsys, "--json", *argv)
+    assert code == 0
+    shown = json.loads(out)
+    given = dict(zip(argv[::2], argv[1::2], strict=True))
+    with SessionPool(profile=given.get("--profile"), region=given.get("--region")) as p:
+        session = p.get_session()
+        # The region shown is the one the pool's sessions get, and the key shown is the pool's.
+        assert shown["region"]["name"] == session.region_name
+        assert shown["pool_key"] == {
+            "profile": session.pool_key.profile,
+            "region": session.pool_key.region,
+        }
+    # The key names the region exactly when --region gave it; else each session resolves it.
+    assert (shown["pool_key"]["region"] is not None) == (shown["region"]["source"] == "--region")
+    code, text, _ = inspect(capsys, *argv)
+    story = " ".join(text.split())  # the rows wrap at 80 columns
+    if shown["pool_key"]["region"] is None:
+        assert re.search(r"each session resolves the (profile and the )?region as above", story)
+    else:
+        assert "region='ap-south-1': the pool fixes both" in story
 
 
 def test_inspect_unknown_profile_exits_2_with_one_line_naming_it(
@@ -135,7 +182,100 @@ def test_inspect_unknown_profile_exits_2_with_one_line_naming_it(
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1
-    assert repr(name) in err
+    assert f"profile {name!r} (from --profile) was not found" in err
+
+
+def test_inspect_names_the_unknown_profile_aws_profile_asked_for(
+    aws_env: MotoServer, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    for argv in ([], ["--json"]):
+        code, out, err = inspect(capsys, *argv)
+        assert code == 2
+        assert out == ""
+        assert err.count("\n") == 1
+        assert "profile 'nope' (from the AWS_PROFILE variable) was not found" in err
+        assert "None" not in err
+
+
+@pytest.mark.parametrize("profile", ["default", "prod", "dev", "role"])
+def test_inspect_json_has_the_same_facts_and_no_secret(
+    aws_env: MotoServer, capsys: Any, monkeypatch: pytest.MonkeyPatch, profile: str
+) -> None:
+    seen: list[Any] = []
+    original = _inspect.facts
+
+    def keep_what_it_resolved(pool: SessionPool, *args: Any) -> dict[str, Any]:
+        found = original(pool, *args)
+        seen.append(pool.get_session().get_credentials().get_frozen_credentials())
+        return found
+
+    monkeypatch.setattr(_inspect, "facts", keep_what_it_resolved)
+    code, out, err = inspect(capsys, "--json", "--profile", profile)
+    assert code == 0
+    shown = json.loads(out)
+    (frozen,) = seen  # the credentials it resolved (for "role", moto's fresh AssumeRole answer)
+    for secret in (*SECRETS, frozen.secret_key, frozen.token, frozen.access_key):
+        if secret:
+            assert secret not in out + err
+    creds = shown["credentials"]
+    assert creds["access_key_id"] == "*" * (len(frozen.access_key) - 4) + frozen.access_key[-4:]
+    assert creds["session_token"] is (profile == "role")
+    assert set(creds) == {
+        "found",
+        "method",
+        "refreshable",
+        "expires",
+        "expires_in_seconds",
+        "access_key_id",
+        "session_token",
+        "account_id",
+    }
+    assert shown["profile"]["name"] == profile and shown["profile"]["source"] == "--profile"
+    # The same facts as the text output (which, for "role", assumes the role afresh).
+    _, text, _ = inspect(capsys, "--profile", profile)
+    assert re.search(rf"^credentials\s+{re.escape(creds['method'])}$", text, re.M)
+    key_id = r"\*{16}\w{4}" if profile == "role" else re.escape(creds["access_key_id"])
+    assert re.search(rf"access key id\s+{key_id}$", text, re.M)
+    if profile == "role":
+        assert creds["refreshable"] is True and 0 < creds["expires_in_seconds"] <= 3600
+        assert shown["profile"]["settings"]["role_arn"].endswith(":role/worker")
+        assert creds["expires"][:16].replace("T", " ") in text  # the same expiry, to the minute
+
+
+NOW = datetime.datetime(2026, 11, 29, 16, 7, 30, tzinfo=datetime.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("after", "shown"),
+    [
+        (datetime.timedelta(seconds=42), "2026-11-29 16:08 UTC (in 42 s)"),
+        (datetime.timedelta(minutes=37), "2026-11-29 16:44 UTC (in 37 min)"),
+        (datetime.timedelta(hours=1), "2026-11-29 17:07 UTC (in 1 h)"),
+        (datetime.timedelta(hours=5, minutes=12), "2026-11-29 21:19 UTC (in 5 h 12 min)"),
+        (datetime.timedelta(days=1, minutes=5), "2026-11-30 16:12 UTC (in 1 day)"),
+        (datetime.timedelta(days=3, hours=4), "2026-12-02 20:07 UTC (in 3 days 4 h)"),
+        (datetime.timedelta(days=45, hours=4), "2027-01-13 20:07 UTC (in 45 days)"),
+        # The "in 37911955 min":
+        (
+            datetime.timedelta(minutes=37911955),
+            "2098-12-29 10:02 UTC (in 26,327 days (about 72 years))",
+        ),
+        (-datetime.timedelta(minutes=5), "2026-11-29 16:02 UTC (expired 5 min ago)"),
+    ],
+)
+def test_inspect_expiry_reads_as_a_date_and_days_hours_minutes(
+    after: datetime.timedelta, shown: str
+) -> None:
+    assert describe_expiry(NOW + after, NOW) == shown
+
+
+def test_inspect_expiry_is_shown_in_utc_whatever_zone_it_comes_in() -> None:
+    zone = datetime.timezone(datetime.timedelta(hours=2))
+    expiry = datetime.datetime(2026, 11, 29, 19, 0, tzinfo=zone)  # 17:00 UTC
+    assert describe_expiry(expiry, NOW) == "2026-11-29 17:00 UTC (in 52 min)"
+    naive = datetime.datetime(2026, 11, 29, 17, 0)  # taken as UTC
+    assert describe_expiry(naive, NOW) == "2026-11-29 17:00 UTC (in 52 min)"
 
 
 # -- help and imports ----------------------------------------------------------------------------
@@ -146,16 +286,47 @@ def test_inspect_unknown_profile_exits_2_with_one_line_naming_it(
     [
         (["--help"], ["demo", "inspect"]),
         (["demo", "--help"], ["--threads", "--processes", "--duration", "--write", "read-only"]),
-        (["inspect", "--help"], ["--profile", "--region", "never"]),
+        (["inspect", "--help"], ["--profile", "--region", "--json", "never"]),
     ],
 )
 def test_help_exits_0_and_describes_the_options(
-    capsys: Any, argv: list[str], expected: list[str]
+    capsys: Any, monkeypatch: pytest.MonkeyPatch, argv: list[str], expected: list[str]
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
     assert main(argv) == 0
     out = capsys.readouterr().out
     for word in expected:
         assert word in out
+    assert [line for line in out.splitlines() if len(line) > 80] == []
+
+
+def test_help_lists_each_command_once(capsys: Any) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "inspect"):
+        listed = [line for line in out.splitlines() if line.split()[:1] == [command]]
+        assert len(listed) == 1, out
+    assert "positional arguments" not in out
+
+
+def test_demo_help_and_the_set_up_table_say_the_same_about_cold_and_warm(capsys: Any) -> None:
+    assert main(["demo", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for said in (
+        "sessionpool, cold at the start of the worker process, before any other work",
+        "sessionpool, warm after the run",
+        "boto3 pattern after the run",
+        "figure (b)",
+    ):
+        assert said in help_text
+    legend = " ".join(" ".join(_report.SETUP_LEGEND).split())
+    for said in (
+        "cold: at the start of each worker process, before any other work",
+        "warm: after the run",
+        "boto3 pattern: after the run",
+        "figure (b)",
+    ):
+        assert said in legend
 
 
 def test_no_command_prints_usage_and_exits_2(capsys: Any) -> None:
