@@ -87,8 +87,10 @@ class _Worker:
         run_seconds = time.perf_counter() - run_started
         stats = self.pool.stats()  # the run's counts, before the warm burst adds its own
         # Warm: new threads while the run's still hold theirs, so no freed memory is reused.
-        warm = pool_burst(self.pool, n, tally)
-        self.hold.set()
+        try:
+            warm = pool_burst(self.pool, n, tally)
+        finally:
+            self.hold.set()  # even on error: the run's threads must not outlive the worker
         for t in threads:
             t.join()
         baseline: dict[str, Any] | None = None
@@ -138,10 +140,12 @@ class _Worker:
             ok = False
         set_up.wait()
         self.go.wait()
-        if ok:
-            self._rounds(i)
-        finished.wait()
-        self.hold.wait()  # keep this thread's session and clients until the warm burst is read
+        try:
+            if ok:
+                self._rounds(i)
+        finally:  # the worker waits for every thread here, whatever happened to it
+            finished.wait()
+            self.hold.wait()  # hold its session and clients until the warm burst is measured
 
     def _rounds(self, i: int) -> None:
         step = self._write_round if self.plan.target.write else self._read_round
