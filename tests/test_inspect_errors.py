@@ -1,4 +1,5 @@
-"""``sessionpool inspect`` fails with one line, never a traceback, when a source misbehaves."""
+"""``sessionpool inspect`` fails with one line, never a traceback, when a source misbehaves
+(as text and with ``--json``)."""
 
 from __future__ import annotations
 
@@ -20,16 +21,23 @@ from sessionpool.__main__ import main
     ],
     ids=["text", "broken-json", "missing-command"],
 )
+@pytest.mark.parametrize("output", [[], ["--json"]], ids=["as-text", "as-json"])
 def test_a_misbehaving_credential_process_gives_one_line_and_exit_1(
-    aws_env: Any, aws_files: tuple[Path, Path], capsys: Any, command: str, expected: str
+    aws_env: Any,
+    aws_files: tuple[Path, Path],
+    capsys: Any,
+    command: str,
+    expected: str,
+    output: list[str],
 ) -> None:
     config, _ = aws_files
     config.write_text(
         config.read_text()
         + f"\n[profile broken]\nregion = us-east-1\ncredential_process = {command}\n"
     )
-    assert main(["inspect", "--profile", "broken"]) == 1
+    assert main(["inspect", "--profile", "broken", *output]) == 1
     out, err = capsys.readouterr()
+    assert out == ""  # with --json too: no half-made object on stdout, the exit status says why
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith("sessionpool: resolving credentials for broken failed")

@@ -12,6 +12,7 @@ this module -> ``_parser`` -> ``_output``; the commands import ``_output`` and t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -31,7 +32,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors: report, do not exit
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    return _dispatch(parser, args)
+    try:
+        return _dispatch(parser, args)
+    except BrokenPipeError:
+        # The reader went away ("sessionpool inspect | head -1"): stop quietly, and point
+        # stdout at devnull so that the interpreter's own flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

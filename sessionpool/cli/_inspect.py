@@ -3,14 +3,17 @@
 It builds a :class:`SessionPool` for the profile and region, takes this thread's session, and
 reads the credentials the pool published for that key (a ``SharedCredentials`` whose ``inner`` is
 botocore's object). Reading the key id resolves them, so a role profile makes its AssumeRole call
-here, once. It prints the source, refreshability and expiry, the access key id masked to its
-last 4 characters, the region and the pool's key; never the secret key or the session token.
+here, once. It gathers the facts once (:func:`facts`: which profile and region apply and where
+each came from, what the pool's key fixes, the credential source, refreshability and expiry, the
+access key id masked to its last 4 characters) and prints them as aligned text or, with
+``--json``, as one JSON object. Never the secret key or the session token.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 from typing import Any
 
@@ -19,9 +22,9 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from .. import SessionPool
 from .._botocore import expiry_time
-from ._output import fail, mask
+from ._output import aware, describe_expiry, fail, mask, print_rows
 
-__all__ = ["run"]
+__all__ = ["facts", "run"]
 
 # Profile settings worth showing: they say where credentials come from and hold no secret.
 # (credential_process is left out: its command line may carry a token.)
@@ -37,17 +40,33 @@ _SHOWN_SETTINGS = (
     "sso_account_id",
     "sso_role_name",
 )
+# Where botocore takes a profile's name from when none is passed, in its order.
+_PROFILE_VARIABLES = ("AWS_DEFAULT_PROFILE", "AWS_PROFILE")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print how ``args.profile``'s credentials resolve; return the exit status."""
+    """Print how ``args.profile``'s credentials resolve; return the exit status.
+
+    Parameters:
+        args: the parsed ``inspect`` arguments (``profile``, ``region``, ``json``).
+    """
     pool = SessionPool(profile=args.profile, region=args.region)
     try:
-        return _report(pool, args.profile, args.region)
-    except ProfileNotFound:
+        found = facts(pool, args.profile, args.region)
+    except ProfileNotFound as exc:
+        name = getattr(exc, "kwargs", {}).get("profile") or _profile_name(args.profile)
+        source = _profile_source(args.profile, name)
+        way_out = (
+            "pass another --profile"
+            if args.profile is not None
+            else f"set {source} to another profile, or unset it"
+            if source in _PROFILE_VARIABLES
+            else "pass --profile"
+        )
         return fail(
-            f"profile {args.profile!r} was not found in {_config_files()}; "
-            f"list the profiles with 'aws configure list-profiles' or pass another --profile.",
+            f"profile {name!r} ({_SOURCE_WORDS[source]}) was not found in "
+            f"{_config_files()}; list the profiles with 'aws configure list-profiles', "
+            f"or {way_out}.",
             2,
         )
     except (BotoCoreError, ClientError) as exc:
@@ -68,76 +87,193 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         pool.close()
+    if args.json:
+        print(json.dumps(found, indent=2))
+    else:
+        print_rows(_rows(found))
+    return 0 if found["credentials"]["found"] else 1
 
 
-def _report(pool: SessionPool, profile: str | None, region: str | None) -> int:
+def facts(pool: SessionPool, profile: str | None, region: str | None) -> dict[str, Any]:
+    """What ``inspect`` reports about ``pool``'s session in this thread, as plain data.
+
+    Parameters:
+        pool: a pool made with ``profile`` and ``region``.
+        profile: the ``--profile`` given, or None.
+        region: the ``--region`` given, or None.
+    """
     session = pool.get_session()
+    name = session.profile_name
+    settings = _scoped_config(session)
+    resolved_region = session.region_name
+    key = session.pool_key
+    found: dict[str, Any] = {
+        "profile": {
+            "name": name,
+            "source": _profile_source(profile, name),
+            "in_config_files": name in session.available_profiles,
+            "settings": {
+                setting: str(settings[setting])
+                for setting in _SHOWN_SETTINGS
+                if setting in settings
+            },
+        },
+        "region": {
+            "name": resolved_region,
+            "source": _region_source(resolved_region, region, settings.get("region")),
+        },
+        "pool_key": {"profile": key.profile, "region": key.region},
+    }
     shared = session.get_credentials()
-    rows: list[tuple[str, str]] = [("profile", _label(profile))]
-    rows.append(("region", _region(session.region_name, region)))
-    for name in _SHOWN_SETTINGS:
-        value = _profile_setting(session, name)
-        if value is not None:
-            rows.append((f"  {name}", str(value)))
     if shared is None:
-        rows.append(("credentials", "none found: botocore's chain returned nothing"))
-        rows.append(("pool key", repr(session.pool_key)))
-        _print(rows)
-        return 1
+        found["credentials"] = {"found": False}
+        return found
     inner = getattr(shared, "inner", shared)  # botocore's object inside the pool's wrapper
     frozen = shared.get_frozen_credentials()  # resolves deferred credentials (AssumeRole, SSO)
     refreshable = isinstance(inner, RefreshableCredentials)
-    rows.append(("credentials", str(shared.method or "unknown")))
-    rows.append(
-        (
-            "  refreshable",
-            "yes (botocore renews them before they expire)"
-            if refreshable
-            else "no (static: they never renew themselves)",
-        )
-    )
-    rows.append(("  expires", _expiry(inner if refreshable else None)))
-    rows.append(("  access key id", mask(frozen.access_key)))
-    rows.append(("  secret key", "(never shown)"))
-    rows.append(("  session token", "present (never shown)" if frozen.token else "none"))
-    account = getattr(inner, "account_id", None)
-    if account:
-        rows.append(("  account id", str(account)))
-    rows.append(("pool key", repr(session.pool_key)))
-    _print(rows)
-    return 0
+    expiry = aware(expiry_time(inner)) if refreshable else None
+    now = datetime.datetime.now(datetime.timezone.utc)
+    found["credentials"] = {
+        "found": True,
+        "method": str(shared.method or "unknown"),
+        "refreshable": refreshable,
+        "expires": None if expiry is None else expiry.isoformat(timespec="seconds"),
+        "expires_in_seconds": None if expiry is None else int((expiry - now).total_seconds()),
+        "access_key_id": mask(frozen.access_key),
+        "session_token": bool(frozen.token),
+        "account_id": getattr(inner, "account_id", None) or None,
+    }
+    return found
+
+
+# -- where the profile and the region come from -----------------------------------------------
+
+# How the text output and the messages say where a name came from (the JSON has the keys).
+_SOURCE_WORDS = {
+    "--profile": "from --profile",
+    "--region": "from --region",
+    "AWS_PROFILE": "from the AWS_PROFILE variable",
+    "AWS_DEFAULT_PROFILE": "from the AWS_DEFAULT_PROFILE variable",
+    "AWS_DEFAULT_REGION": "from the AWS_DEFAULT_REGION variable",
+    "AWS_REGION": "from the AWS_REGION variable",
+    "default": "none named by --profile, AWS_PROFILE or AWS_DEFAULT_PROFILE",
+    "botocore": "from botocore's configuration",
+}
+
+
+def _profile_name(given: str | None) -> str:
+    if given is not None:
+        return given
+    for variable in _PROFILE_VARIABLES:
+        if os.environ.get(variable):
+            return os.environ[variable]
+    return "default"
+
+
+def _profile_source(given: str | None, name: str | None) -> str:
+    """``--profile``, the variable botocore took ``name`` from, or ``default``."""
+    if given is not None:
+        return "--profile"
+    for variable in _PROFILE_VARIABLES:
+        if name is not None and os.environ.get(variable) == name:
+            return variable
+    return "default" if name in (None, "default") else "botocore"
+
+
+def _region_source(resolved: str | None, given: str | None, profile_region: Any) -> str | None:
+    """Where botocore's region came from: ``--region``, a variable, the profile, or None."""
+    if resolved is None:
+        return None
+    if given is not None:
+        return "--region"
+    if os.environ.get("AWS_DEFAULT_REGION") == resolved:
+        return "AWS_DEFAULT_REGION"
+    if profile_region == resolved:
+        return "profile"
+    if os.environ.get("AWS_REGION") == resolved:  # botocore releases that read it
+        return "AWS_REGION"
+    return "botocore"
+
+
+def _scoped_config(session: Any) -> dict[str, Any]:
+    try:
+        config = session.botocore_session.get_scoped_config()
+    except (ProfileNotFound, AttributeError):
+        return {}
+    return dict(config) if isinstance(config, dict) else {}
+
+
+# -- text --------------------------------------------------------------------------------------
 
 
 def _label(profile: str | None) -> str:
     if profile is not None:
         return profile
-    env = os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
-    return f"(default chain; AWS_PROFILE={env})" if env else "(default chain)"
+    name = _profile_name(None)
+    source = _profile_source(None, name)
+    if source in _PROFILE_VARIABLES:
+        return f"profile {name} ({_SOURCE_WORDS[source]})"
+    return "(default chain)"
 
 
-def _region(resolved: str | None, given: str | None) -> str:
-    if resolved is None:
-        return "none configured (pass --region or set one in the profile)"
-    return f"{resolved} (--region)" if given else resolved
+def _rows(found: dict[str, Any]) -> list[tuple[str, str]]:
+    profile, region, key = found["profile"], found["region"], found["pool_key"]
+    where = _SOURCE_WORDS[profile["source"]]
+    if not profile["in_config_files"]:
+        where += "; not in the config files, so no setting of its applies"
+    rows = [("profile", f"{profile['name'] or 'default'} ({where})")]
+    rows += [(f"  {name}", value) for name, value in profile["settings"].items()]
+    if region["name"] is None:
+        rows.append(
+            ("region", "none (pass --region, or set AWS_DEFAULT_REGION or the profile's region)")
+        )
+    else:
+        source = region["source"]
+        words = (
+            f"from profile {profile['name'] or 'default'}'s region setting"
+            if source == "profile"
+            else _SOURCE_WORDS[source]
+        )
+        rows.append(("region", f"{region['name']} ({words})"))
+    creds = found["credentials"]
+    if not creds["found"]:
+        rows.append(("credentials", "none found: botocore's chain returned nothing"))
+    else:
+        rows.append(("credentials", creds["method"]))
+        rows.append(
+            (
+                "  refreshable",
+                "yes (botocore renews them before they expire)"
+                if creds["refreshable"]
+                else "no (static: they never renew themselves)",
+            )
+        )
+        if creds["expires"] is None:
+            expires = "never (no expiry is known)" if not creds["refreshable"] else "unknown"
+        else:
+            expires = describe_expiry(
+                datetime.datetime.fromisoformat(creds["expires"]),
+                datetime.datetime.now(datetime.timezone.utc),
+            )
+        rows.append(("  expires", expires))
+        rows.append(("  access key id", creds["access_key_id"]))
+        rows.append(("  secret key", "(never shown)"))
+        rows.append(
+            ("  session token", "present (never shown)" if creds["session_token"] else "none")
+        )
+        if creds["account_id"]:
+            rows.append(("  account id", str(creds["account_id"])))
+    rows.append(("pool key", _key_story(key)))
+    return rows
 
 
-def _profile_setting(session: Any, name: str) -> Any:
-    try:
-        return session.botocore_session.get_scoped_config().get(name)
-    except (ProfileNotFound, AttributeError):
-        return None
-
-
-def _expiry(credentials: Any) -> str:
-    if credentials is None:
-        return "never (no expiry is known)"
-    expiry = expiry_time(credentials)
-    if expiry is None:
-        return "unknown"
-    now = datetime.datetime.now(expiry.tzinfo or datetime.timezone.utc)
-    minutes = (expiry - now).total_seconds() / 60
-    when = expiry.isoformat(timespec="seconds")
-    return f"{when} (in {minutes:.0f} min)" if minutes >= 0 else f"{when} (expired)"
+def _key_story(key: dict[str, Any]) -> str:
+    """The pool's key, and which of profile and region it leaves to each session."""
+    text = f"profile={key['profile']!r}, region={key['region']!r}"
+    open_ = [name for name in ("profile", "region") if key[name] is None]
+    if not open_:
+        return f"{text}: the pool fixes both"
+    return f"{text}: each session resolves the {' and the '.join(open_)} as above"
 
 
 def _config_files() -> str:
@@ -146,9 +282,3 @@ def _config_files() -> str:
         "AWS_SHARED_CREDENTIALS_FILE", os.path.join("~", ".aws", "credentials")
     )
     return f"{config} or {credentials}"
-
-
-def _print(rows: list[tuple[str, str]]) -> None:
-    width = max(len(name) for name, _ in rows) + 2
-    for name, value in rows:
-        print(f"{name:<{width}}{value}")

@@ -7,8 +7,8 @@ workers' reports until each has delivered a result or failed, and shows the tabl
 
 The rest lives beside it, each module importing only those after it: ``_rich`` and
 ``_report`` (the output), ``_resources`` (the bucket, queue and table),
-``_worker`` (each worker process), ``_measure`` (its tally and the boto3 pattern's
-set-up cost) and ``_plan`` (what the parent hands a worker). Only the parent imports moto
+``_worker`` (each worker process), ``_measure`` (its tally and the set-up bursts it
+measures) and ``_plan`` (what the parent hands a worker). Only the parent imports moto
 and rich (both lazily); a worker imports neither.
 """
 
@@ -47,7 +47,7 @@ _LOST_AFTER = 5.0  # seconds to wait for a dead worker's last message before cal
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo described by parsed ``args``; return the exit status."""
-    ui = make_ui(args.plain)
+    ui = make_ui(args.output)
     real = any(v is not None for v in (args.profile, args.region, args.endpoint_url))
     server = None
     if real:
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             region="us-east-1",
             write=True,
         )
-        ui.note(f"target: moto server at {url} (in this process), dummy credentials")
+        ui.note(f"target: a moto server in this process at {url}, dummy keys")
     try:
         with environment(target):
             return _run(args, target, ui, clean_up=real)
@@ -113,7 +113,11 @@ def _run(args: argparse.Namespace, target: Target, ui: PlainUI, clean_up: bool) 
                 queue_url=resources["queue_url"],
                 table=resources["table"],
             )
-            ui.note(f"bucket {target.bucket}, queue {resources['queue']}, table {target.table}")
+            names = {target.bucket, resources["queue"], target.table}
+            if len(names) == 1:
+                ui.note(f"bucket, queue and table: {target.bucket}")
+            else:
+                ui.note(f"bucket {target.bucket}, queue {resources['queue']}, table {target.table}")
         code = _fan_out(args, target, ui)
     finally:
         # Delete what we made in a real account, even on error or Ctrl-C. The local moto
@@ -147,10 +151,10 @@ def _fan_out(args: argparse.Namespace, target: Target, ui: PlainUI) -> int:
         )
         for i in range(args.processes)
     ]
-    mode = f"{args.ops} rounds" if args.ops else f"{args.duration:g} s"
+    mode = f"{args.ops} round(s)" if args.ops else f"{args.duration:g} s"
     ui.note(
-        f"{args.processes} process(es) x {args.threads} threads, {mode} each "
-        f"({args.start_method}); one SessionPool, pickled to each process"
+        f"{args.processes} process(es) ({args.start_method}) x {args.threads} threads, "
+        f"{mode} each; one SessionPool, pickled"
     )
     ui.start(states, args)
     try:
@@ -184,9 +188,11 @@ def _collect(workers: list[Any], states: list[Progress], reports: Any, ui: Plain
                     state.running_since = time.monotonic()
             elif kind == "done":
                 state.result, state.phase = message[2], "done"
+                state.finished_at = time.monotonic()
                 pending.discard(index)
             elif kind == "failed":
                 state.failure, state.phase = message[2], "failed"
+                state.finished_at = time.monotonic()
                 pending.discard(index)
         now = time.monotonic()
         for index in list(pending):
@@ -196,5 +202,6 @@ def _collect(workers: list[Any], states: list[Progress], reports: Any, ui: Plain
                 if now - state.dead_since > _LOST_AFTER:  # its last message never came
                     state.failure = f"exited with code {workers[index].exitcode} without a result"
                     state.phase = "failed"
+                    state.finished_at = now
                     pending.discard(index)
         ui.update(states)

@@ -1,22 +1,24 @@
 """The demo's output with rich: one progress bar per worker process, and tables.
 
-:func:`make_ui` picks it unless ``--plain`` was given or rich is missing, in which case it falls
-back to :class:`~._report.PlainUI`. rich is imported there, when the demo runs, never when
-this module is imported.
+:func:`make_ui` picks rich when stdout is a terminal at least ``WIDTH`` (80) columns
+wide (``--rich`` or ``--plain`` decide instead when given) and rich is installed; otherwise
+:class:`~._report.PlainUI`. rich is imported there, when the demo runs, never when this module
+is imported.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import time
 from typing import Any
 
-from .._output import DEMO_EXTRA
+from .._output import DEMO_EXTRA, WIDTH
 from ._plan import Target
-from ._report import PlainUI, Progress, tables, verdict
+from ._report import PlainUI, Progress, clock, tables, verdict, wrap
 
-__all__ = ["RichUI", "make_ui"]
+__all__ = ["RichUI", "make_ui", "wants_plain"]
 
 
 class RichUI(PlainUI):
@@ -36,18 +38,26 @@ class RichUI(PlainUI):
         p = self.rich["progress"]
         self.by_ops = args.ops is not None
         self.total = float(args.threads * args.ops) if self.by_ops else float(args.duration)
+        self.started = time.monotonic()
+        # The timer is ours, not rich's TimeElapsedColumn: that one stops when a bar is full,
+        # and a bar is full while its process is still measuring set-ups after the run.
         self.progress = p.Progress(
             p.TextColumn("[bold]{task.description}"),
-            p.BarColumn(),
+            p.BarColumn(bar_width=20),
             p.TextColumn("{task.fields[phase]:<13}"),
             p.TextColumn("{task.fields[ops]:>9} ops"),
             p.TextColumn("{task.fields[errors]} errors"),
-            p.TimeElapsedColumn(),
+            p.TextColumn("{task.fields[elapsed]}"),
             console=self.console,
         )
         self.tasks = [
             self.progress.add_task(
-                f"process #{s.index + 1}", total=self.total, phase=s.phase, ops="0", errors=0
+                f"process #{s.index + 1}",
+                total=self.total,
+                phase=s.phase,
+                ops="0",
+                errors=0,
+                elapsed=clock(0),
             )
             for s in states
         ]
@@ -62,10 +72,15 @@ class RichUI(PlainUI):
                 done = 0.0
             else:
                 done = min(self.total, now - s.running_since)
-            if s.phase == "done" or s.phase.startswith("boto3"):
-                done = self.total
+            if s.phase not in ("starting", "cold set-up", "running"):
+                done = self.total  # the run is over: measuring, done or failed
             self.progress.update(
-                task, completed=done, phase=s.phase, ops=f"{s.ops:,}", errors=s.errors
+                task,
+                completed=done,
+                phase=s.phase,
+                ops=f"{s.ops:,}",
+                errors=s.errors,
+                elapsed=clock((s.finished_at or now) - self.started),
             )
 
     def stop(self) -> None:
@@ -76,21 +91,50 @@ class RichUI(PlainUI):
     def report(self, states: list[Progress], args: argparse.Namespace, target: Target) -> int:
         Table = self.rich["table"].Table
         sections, errors, notes = tables(states, args)
-        for title, headers, rows in sections:
-            table = Table(title=title, title_justify="left")
-            for i, h in enumerate(headers):
-                table.add_column(h, justify="left" if i == 0 else "right")
-            for r in rows:
+        for section in sections:
+            # The title above the table, not rich's own: that one wraps at the table's width.
+            self.console.print()
+            self.console.print(section.title, style="bold", highlight=False, markup=False)
+            table = Table()
+            for i, h in enumerate(section.headers):
+                table.add_column(h, justify="left" if i < section.left else "right", no_wrap=True)
+            for r in section.rows:
                 table.add_row(*r)
             self.console.print(table)
+            for paragraph in section.legend:
+                for line in wrap(paragraph):
+                    self.console.print(line, style="dim", highlight=False, markup=False)
         for n in notes:
             self.console.print(f"  ! {n}", style="yellow", highlight=False, markup=False)
+        self.console.print()
         self.console.print(verdict(errors), style="bold green" if errors == 0 else "bold red")
         return errors
 
 
-def make_ui(plain: bool) -> PlainUI:
-    if plain:
+def wants_plain(choice: str | None, is_terminal: bool, columns: int) -> bool:
+    """Whether the demo prints plain text rather than rich's bars and tables.
+
+    Parameters:
+        choice: ``"plain"`` or ``"rich"`` when ``--plain`` or ``--rich`` was given, else None.
+        is_terminal: whether stdout is a terminal (piped or redirected output is not).
+        columns: the terminal's width (``COLUMNS`` when set).
+    """
+    if choice is not None:
+        return choice == "plain"
+    return not is_terminal or columns < WIDTH
+
+
+def make_ui(choice: str | None) -> PlainUI:
+    """The demo's output: rich's, unless :func:`wants_plain` says plain or rich is missing.
+
+    Parameters:
+        choice: ``"plain"`` or ``"rich"`` when ``--plain`` or ``--rich`` was given, else None.
+    """
+    try:
+        is_terminal = sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stdout
+        is_terminal = False
+    if wants_plain(choice, is_terminal, shutil.get_terminal_size((WIDTH, 24)).columns):
         return PlainUI()
     try:
         import rich.console

@@ -1,12 +1,14 @@
 """What runs in each of the demo's worker processes.
 
 :func:`run_worker` is the process's entry point (importable at module level, as ``spawn`` and
-``forkserver`` need). It installs the target's environment, starts the threads on a Barrier,
-measures their set-up (every thread takes its three clients from the pool), then runs rounds
-until the deadline (or ``--ops``): writing, listing and reading S3 objects, SQS messages and
-DynamoDB items, checking what comes back, or only listing and describing when read-only.
-Finally it measures the documented boto3 pattern with the same number of threads, in the same
-process, for comparison.
+``forkserver`` need). It installs the target's environment, starts the threads on a Barrier and
+measures their set-up, cold (every thread takes its three clients from the pool in a process
+that has made none yet: the pool parses each service model and resolves credentials here),
+then runs rounds until the deadline (or ``--ops``): writing, listing and reading S3 objects, SQS
+messages and DynamoDB items, checking what comes back, or only listing and describing when
+read-only. While the run's threads still hold their sessions it measures the set-up of as many
+new threads again, warm, and after they end the documented boto3 pattern with the same number
+of threads, in the same process, for comparison.
 
 It reports through one multiprocessing Queue: ``("progress", index, phase, rounds, ops,
 errors)`` about ten times a second, then ``("done", index, result)`` or ``("failed", index,
@@ -23,7 +25,7 @@ import uuid
 from typing import Any
 
 from ... import SessionPool
-from ._measure import Tally, boto3_pattern, growth, rss
+from ._measure import Tally, boto3_burst, growth, pool_burst, rss
 from ._plan import NAME_PREFIX, REPORT_EVERY, SERVICES, Plan, Target, describe, install
 
 __all__ = ["run_worker"]
@@ -52,17 +54,20 @@ class _Worker:
         self.tally = Tally()
         self.deadline = 0.0
         self.go = threading.Event()
+        self.hold = threading.Event()  # set when the run's threads may end
 
     def run(self) -> dict[str, Any]:
         plan, tally = self.plan, self.tally
         stop = threading.Event()
         reporter = threading.Thread(target=self._report, args=(stop,), daemon=True)
         reporter.start()
-        started = time.perf_counter()
         n = plan.threads
         ready, set_up = threading.Barrier(n + 1), threading.Barrier(n + 1)
+        finished = threading.Barrier(n + 1)
         threads = [
-            threading.Thread(target=self._thread, args=(i, ready, set_up), name=f"demo-{i}")
+            threading.Thread(
+                target=self._thread, args=(i, ready, set_up, finished), name=f"demo-{i}"
+            )
             for i in range(n)
         ]
         gc.collect()
@@ -72,23 +77,25 @@ class _Worker:
         ready.wait()
         t0 = time.perf_counter()
         set_up.wait()  # every thread has its session and three clients
-        setup_seconds = time.perf_counter() - t0
+        cold_seconds = time.perf_counter() - t0
         rss_after = rss()
-        with tally.lock:
-            tally.phase = "running"
+        tally.set_phase("running")
         run_started = time.perf_counter()
         self.deadline = time.monotonic() + plan.duration
         self.go.set()
+        finished.wait()  # every thread has done its rounds and still holds its clients
+        run_seconds = time.perf_counter() - run_started
+        stats = self.pool.stats()  # the run's counts, before the warm burst adds its own
+        # Warm: new threads while the run's still hold theirs, so no freed memory is reused.
+        try:
+            warm = pool_burst(self.pool, n, tally)
+        finally:
+            self.hold.set()  # even on error: the run's threads must not outlive the worker
         for t in threads:
             t.join()
-        run_seconds = time.perf_counter() - run_started
-        stats = self.pool.stats()
         baseline: dict[str, Any] | None = None
         if plan.baseline:
-            with tally.lock:
-                tally.phase = f"boto3 0/{n}"
-            baseline = boto3_pattern(n, plan.target.profile, plan.target.region, tally)
-        wall = time.perf_counter() - started
+            baseline = boto3_burst(n, plan.target.profile, plan.target.region, tally)
         stop.set()
         reporter.join()
         self._send_progress()
@@ -100,9 +107,9 @@ class _Worker:
                 "errors": tally.errors,
                 "samples": list(tally.samples),
                 "stats": stats,
-                "wall": wall,
                 "run_seconds": run_seconds,
-                "setup": {"seconds": setup_seconds, "rss": growth(rss_before, rss_after)},
+                "cold": {"seconds": cold_seconds, "rss": growth(rss_before, rss_after)},
+                "warm": warm,
                 "baseline": baseline,
             }
 
@@ -116,7 +123,13 @@ class _Worker:
             message = ("progress", self.plan.index, t.phase, t.rounds, t.ops, t.errors)
         self.reports.put(message)
 
-    def _thread(self, i: int, ready: threading.Barrier, set_up: threading.Barrier) -> None:
+    def _thread(
+        self,
+        i: int,
+        ready: threading.Barrier,
+        set_up: threading.Barrier,
+        finished: threading.Barrier,
+    ) -> None:
         ready.wait()
         ok = True
         try:
@@ -127,8 +140,14 @@ class _Worker:
             ok = False
         set_up.wait()
         self.go.wait()
-        if not ok:
-            return
+        try:
+            if ok:
+                self._rounds(i)
+        finally:  # the worker waits for every thread here, whatever happened to it
+            finished.wait()
+            self.hold.wait()  # hold its session and clients until the warm burst is measured
+
+    def _rounds(self, i: int) -> None:
         step = self._write_round if self.plan.target.write else self._read_round
         ops = self.plan.ops
         n = 0
