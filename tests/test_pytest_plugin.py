@@ -130,3 +130,10 @@ def test_a_suite_that_never_imports_sessionpool_does_not_import_it(tmp_path: Pat
     code, output = run_pytest(tmp_path, NEVER_IMPORTS)
     assert code == 0, output
     assert "1 passed" in output, output
+
+
+def test_the_library_does_not_import_pytest() -> None:
+    # The plugin is imported only by pytest; the library must not drag pytest into a program.
+    code = "import sys, sessionpool; assert 'pytest' not in sys.modules, 'pytest imported'"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
