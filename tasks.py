@@ -62,6 +62,8 @@ def python_in(env: Path) -> Path:
 
 
 PY = python_in(VENV)
+# The pytest plugin: a top-level module beside the package (loading it must not import boto3).
+PLUGIN = ("_sessionpool_pytest.py",)
 PIP = ("-m", "pip", "install", "--quiet", "--disable-pip-version-check")
 
 
@@ -98,8 +100,8 @@ def pytest(args: list[str], *defaults: str) -> int:
 def test(args: list[str]) -> int:
     setup("test")
     for check in (
-        ("ruff", "check", "sessionpool", "tests", "benchmarks", "tasks.py"),
-        ("ruff", "format", "--check", "sessionpool", "tests", "benchmarks", "tasks.py"),
+        ("ruff", "check", "sessionpool", *PLUGIN, "tests", "benchmarks", "tasks.py"),
+        ("ruff", "format", "--check", "sessionpool", *PLUGIN, "tests", "benchmarks", "tasks.py"),
         ("mypy",),  # --strict on the package and the typed-client examples
     ):
         code = run(PY, "-m", *check)
@@ -133,6 +135,9 @@ def package(args: list[str]) -> int:
             "pool = sessionpool.SessionPool(region='us-east-1')\n"
             "assert pool.stats()['sessions_created'] == 0\n"
             "pool.close()\n"
+            "from importlib.metadata import entry_points\n"
+            "plugins = {ep.name: ep.value for ep in entry_points(group='pytest11')}\n"
+            "assert plugins.get('sessionpool') == '_sessionpool_pytest', plugins\n"
             "print('import smoke test passed:', sessionpool.__version__)\n"
         )
         must(run(python_in(fresh), "-c", smoke, cwd=Path(tmp)))
@@ -150,6 +155,7 @@ def _missing_from_wheel(wheel: Path) -> list[str]:
         for p in source.rglob("*")
         if p.suffix in (".py", ".pyi") or p.name == "py.typed"
     ]
+    wanted += PLUGIN
     return sorted(name for name in wanted if name not in shipped)
 
 

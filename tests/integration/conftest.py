@@ -29,6 +29,10 @@ from tests.conftest import CONFIG, CREDENTIALS, MotoServer
 from tests.integration import _support
 from tests.integration.worker_site import _it_probe
 
+# A user's project with its own conftest.py and pytest.ini: test_user_project.py runs it as its
+# users would, in a pytest of its own; it is not part of this suite.
+collect_ignore = ["user_project"]
+
 _refused_here: list[str] = []
 _it_probe.install_guard(_refused_here.append)
 
