@@ -155,9 +155,7 @@ def serve(
     assert code == stopped, f"{name} exited with {code}:\n{server.text()[-3000:]}"
 
 
-def waitress(
-    env: FrameworkEnv, app: str, *, threads: int, extra_env: dict[str, str]
-) -> Any:
+def waitress(env: FrameworkEnv, app: str, *, threads: int, extra_env: dict[str, str]) -> Any:
     """Serve the WSGI application ``module:attribute`` with waitress and ``threads`` threads."""
     return serve(
         env,

@@ -10,6 +10,7 @@ requests in progress finish, and the process exits 0.
 from __future__ import annotations
 
 import importlib
+import logging
 import signal
 import socket
 import sys
@@ -28,6 +29,8 @@ def main() -> None:
     app = getattr(importlib.import_module(module_name), attribute)
     listener = socket.socket(fileno=int(fd))
     signal.signal(signal.SIGTERM, _stop)
+    logging.basicConfig()  # errors (tracebacks) to stderr, and waitress's "Serving on" line
+    logging.getLogger("waitress").setLevel(logging.INFO)
     waitress.serve(app, sockets=[listener], threads=threads)
 
 

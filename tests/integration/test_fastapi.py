@@ -59,9 +59,7 @@ FORMS = {
         "/sync/named", 200, "tenant", TENANTS
     ),
     "background task bound with pool.bind": Form("/background", 200, "tenant", TENANTS),
-    "async background task with its own block": Form(
-        "/background/async", 200, "tenant", TENANTS
-    ),
+    "async background task with its own block": Form("/background/async", 200, "tenant", TENANTS),
     # fastapi_pitfalls.py under the strict pool: loud failures, nothing signed.
     "strict: block in a def dependency": Form("/wrong/def-dependency", 500, "none"),
     "strict: run_in_executor without bind": Form("/wrong/executor", 500, "none"),
