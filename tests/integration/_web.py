@@ -82,11 +82,12 @@ class Server:
     port: int
     log: Path
 
-    def post(self, path: str, tenant: str) -> tuple[int, bytes]:
-        """POST ``path`` as ``tenant`` (header ``X-Tenant``); (status, body)."""
+    def post(self, path: str, tenant: str | None) -> tuple[int, bytes]:
+        """POST ``path`` as ``tenant`` (header ``X-Tenant``; None: no header); (status, body)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        headers = {} if tenant is None else {"X-Tenant": tenant}
         try:
-            conn.request("POST", path, body=b"", headers={"X-Tenant": tenant})
+            conn.request("POST", path, body=b"", headers=headers)
             response = conn.getresponse()
             return response.status, response.read()
         finally:
