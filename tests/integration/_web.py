@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,7 +156,9 @@ def serve(
     assert code == stopped, f"{name} exited with {code}:\n{server.text()[-3000:]}"
 
 
-def waitress(env: FrameworkEnv, app: str, *, threads: int, extra_env: dict[str, str]) -> Any:
+def waitress(
+    env: FrameworkEnv, app: str, *, threads: int, extra_env: dict[str, str]
+) -> AbstractContextManager[Server]:
     """Serve the WSGI application ``module:attribute`` with waitress and ``threads`` threads."""
     return serve(
         env,
