@@ -52,6 +52,14 @@ def wrong_background(
     return {"queued": "wrong-background"}
 
 
+@app.post("/fragile/background")
+def fragile_background(tenant: Tenant, tasks: BackgroundTasks) -> dict[str, str]:
+    # Works, but only because a dependency's default scope ("request") ends after the
+    # background tasks: with scope="function" it would not (above). Prefer pool.bind(store).
+    tasks.add_task(store, "fragile-background")
+    return {"queued": "fragile-background"}
+
+
 lax = SessionPool()  # not strict: a call no block reached signs with the default key
 
 

@@ -60,6 +60,11 @@ FORMS = {
     ),
     "background task bound with pool.bind": Form("/background", 200, "tenant", TENANTS),
     "async background task with its own block": Form("/background/async", 200, "tenant", TENANTS),
+    # fastapi_pitfalls.py: an unbound background task, inside the block only because the
+    # dependency's default scope ends after the background tasks (the page says so).
+    "unbound background task, default-scope dependency": Form(
+        "/fragile/background", 200, "tenant", TENANTS
+    ),
     # fastapi_pitfalls.py under the strict pool: loud failures, nothing signed.
     "strict: block in a def dependency": Form("/wrong/def-dependency", 500, "none"),
     "strict: run_in_executor without bind": Form("/wrong/executor", 500, "none"),
