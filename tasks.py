@@ -23,6 +23,12 @@ with the extras it needs, and runs:
                cell before it runs its tests) and an import smoke test; the whole-suite cells run
                mypy too. Prints a summary table and fails if any cell failed.
                ``--cells py3.12,floor`` picks cells; other arguments go to pytest.
+* ``boto3suite``  boto3's own unit and functional tests, run plainly and with every
+               ``boto3.Session`` handing out a pooled session, compared
+               (``tests/compat/boto3_suite/run.py``: its own venv and boto3's tests under
+               ``.boto3suite/``; ``--source`` a clone of boto/boto3, since boto3's sdists hold no
+               tests; ``--boto3 VERSION``); fails on any loss not explained in
+               ``known_differences.py``. Arguments go to run.py, unknown ones to pytest.
 * ``docs``     builds the docs site (Sphinx, furo, MyST; the API reference from the docstrings)
                into ``docs/_build/html`` from scratch, with warnings as errors (``-W
                --keep-going``); extra arguments go to sphinx-build.
@@ -171,6 +177,11 @@ def docs(args: list[str]) -> int:
 def demo(args: list[str]) -> int:
     setup("demo")
     return run(PY, "-m", "sessionpool", "demo", *args)
+
+
+def boto3suite(args: list[str]) -> int:
+    # Its own venv (.boto3suite/venv, with the boto3 release whose tests it runs), not .venv.
+    return run(sys.executable, HERE / "tests" / "compat" / "boto3_suite" / "run.py", *args)
 
 
 def integration(args: list[str]) -> int:
@@ -702,6 +713,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {
     "integration": integration,
     "matrix": matrix,
     "docs": docs,
+    "boto3suite": boto3suite,
 }
 
 
