@@ -11,8 +11,8 @@
    github.com/boto/boto3 (its tag VERSION is exported), a directory or a ``.tar.gz`` of boto3's
    source whose ``boto3/__init__.py`` is that version. Without one, boto3's sdist from the
    package index (``pip download --no-binary :all: boto3==VERSION``), if it holds ``tests/``:
-   the sdists up to at least 1.44.8 do not (their MANIFEST.in ships ``boto3/`` and its data
-   only), so a source is needed. Nothing is fetched from anywhere but the package index. When
+   1.43.78's and 1.44.8's do not (their MANIFEST.in ships ``boto3/`` and its data only), so a
+   source is needed. Nothing is fetched from anywhere but the package index. When
    ``--boto3`` is not given, the version is the newest release tag of a git source, the
    version of a source directory or archive, or else the newest boto3 on the index.
 3. pytest over ``unit`` and ``functional`` twice, from the suite's ``tests`` directory (as
@@ -178,7 +178,7 @@ def source_version(source: Path) -> str:
     raise SetupError(f"{source} holds no boto3/__init__.py")
 
 
-def _extract_tests(archive: tarfile.TarFile, version: str, into: Path) -> bool:
+def _extract_tests(archive: tarfile.TarFile, into: Path) -> bool:
     """Extract ``<top>/tests/**`` and ``<top>/pyproject.toml`` into ``into``; True if tests."""
     found = False
     for member in archive.getmembers():
@@ -225,7 +225,7 @@ def prepare_suite(work: Path, python: Path, version: str, source: Path | None) -
             capture_output=True,
         ).stdout
         with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
-            _extract_tests(archive, version, suite)
+            _extract_tests(archive, suite)
         origin = f"git {source} tag {version}"
     else:
         found = source_version(source)
@@ -237,7 +237,7 @@ def prepare_suite(work: Path, python: Path, version: str, source: Path | None) -
                 shutil.copy(source / "pyproject.toml", suite / "pyproject.toml")
         else:
             with tarfile.open(source) as archive:
-                _extract_tests(archive, version, suite)
+                _extract_tests(archive, suite)
         origin = str(source)
     if not (suite / "tests" / "unit").is_dir():
         raise SetupError(f"no tests/unit in {origin}")
@@ -252,7 +252,7 @@ def _tests_from_sdist(python: Path, version: str, suite: Path) -> str:
             raise SetupError(f"pip could not download boto3 {version}'s sdist")
         (sdist,) = Path(tmp).glob("boto3-*.tar.gz")
         with tarfile.open(sdist) as archive:
-            if not _extract_tests(archive, version, suite):
+            if not _extract_tests(archive, suite):
                 raise SetupError(
                     f"boto3 {version}'s sdist on the package index holds no tests/ (its "
                     f"MANIFEST.in ships only boto3/ and its data): pass --source (or set "
