@@ -37,15 +37,10 @@ from ._credentials import PendingCredentials
 from ._errors import InvalidArgumentError, NoRegionError
 from ._keys import SessionKey, client_cache_key
 from ._locks import snapshot
-from ._secrets import SECRET_NAMES, mask_secrets
+from ._memo import Memo
+from ._secrets import mask_secrets
 
-__all__ = ["DEFAULT_MAX_CLIENTS", "MEMO_LIMIT", "PooledSession", "close_clients"]
-
-# The most calls-with-arguments a memo keeps before it starts over.
-MEMO_LIMIT = 256
-# The most clients (and, separately, resources) a session caches: a thread that makes clients
-# for ever new endpoints, configs or regions keeps this many (least recently used out).
-DEFAULT_MAX_CLIENTS = 64
+__all__ = ["PooledSession", "close_clients"]
 # How many times a counting getter can answer (it would take centuries to run out).
 _USES = sys.maxsize
 
@@ -71,7 +66,8 @@ class PooledSession(boto3.session.Session):
         key: SessionKey,
         botocore_session: Any,
         counters: Any,
-        max_clients: int = DEFAULT_MAX_CLIENTS,
+        memo: Memo,
+        max_clients: int,
         **kwargs: Any,
     ) -> None:
         super().__init__(botocore_session=botocore_session, **kwargs)
@@ -80,10 +76,10 @@ class PooledSession(boto3.session.Session):
         #: credentials. Its repr never shows a secret.
         self.pool_key = key
         self._pid = os.getpid()
-        # Owned by one thread: no lock. _by_name is the no-argument fast path: service -> a
+        # Owned by one thread: no lock. by_name is the no-argument fast path: service -> a
         # counting getter of the client (see _counting); the pool's hot path uses it directly.
-        self._by_name: dict[str, Callable[[], Any]] = {}
-        # The iterators behind _by_name's getters, by cache key: their lengths count the hits.
+        self.by_name: dict[str, Callable[[], Any]] = {}
+        # The iterators behind by_name's getters, by cache key: their lengths count the hits.
         self._getters: dict[object, Any] = {}
         # Cache key -> client, least recently used first (at most max_clients; see _make_room),
         # and each cached client's cache key (by id: a cached client is alive).
@@ -91,8 +87,9 @@ class PooledSession(boto3.session.Session):
         self._key_of: dict[int, object] = {}
         self._max_clients = max_clients
         self._seen: dict[object, int] = {}  # each getter's count at the last recency check
-        # (service, args, *kwargs) -> client: calls with arguments, before normalising them.
-        self._memo: dict[tuple[Any, ...], Any] = {}
+        # The owner's memo (see _memo): this session's calls with arguments are remembered there
+        # under the session itself.
+        self._memo = memo
         self._resources: dict[object, Any] = {}
         self._counters = counters
         self._hits = 0  # hits not counted by a getter (memo and cache-key hits)
@@ -132,8 +129,7 @@ class PooledSession(boto3.session.Session):
         self.epoch += 1
         self._superseded.extend(self._clients.values())
         self._fold_getters()
-        self._by_name.clear()
-        self._memo.clear()
+        self.by_name.clear()
         self._clients.clear()
         self._key_of.clear()
         self._resources.clear()
@@ -157,13 +153,13 @@ class PooledSession(boto3.session.Session):
             if getter is not None:
                 self._hits += _USES - operator.length_hint(getter)
                 self._seen.pop(key, None)
-                self._by_name.pop(key[0], None)
-            self._memo.clear()
+                self.by_name.pop(key[0], None)
             self.epoch += 1
             _botocore.close_when_unused(client)
 
-    def touch(self, client: Any) -> None:
-        """Record a use of a cached client found by a memo (it moves to the young end)."""
+    def hit(self, client: Any) -> None:
+        """Count a cached client found by a memo, and move it to the cache's young end."""
+        self._hits += 1
         key = self._key_of.get(id(client))
         if key is not None and self._clients.get(key) is client:
             self._clients[key] = self._clients.pop(key)
@@ -199,23 +195,20 @@ class PooledSession(boto3.session.Session):
                     ``config``, ...); each distinct combination gets its own cached client.
             """
             if not args and not kwargs:
-                getter = self._by_name.get(service_name)
+                getter = self.by_name.get(service_name)
                 if getter is not None:
                     return getter()  # counts the hit
                 memo_key: tuple[Any, ...] | None = None
-            elif SECRET_NAMES.isdisjoint(kwargs) and len(args) <= 6:
-                # The same arguments again: skip normalising them (see _keys.client_cache_key).
-                memo_key = (service_name, args, *kwargs.items())
-                try:
-                    client = self._memo.get(memo_key)
-                except TypeError:  # an unhashable argument: no memo for this call
-                    memo_key = client = None
-                if client is not None:
-                    self._hits += 1
-                    self.touch(client)
-                    return client
             else:
-                memo_key = None  # calls carrying a secret are never memoised
+                # The same arguments again: skip normalising them (see _keys.client_cache_key).
+                memo_key = Memo.key(self, service_name, args, kwargs)
+                if memo_key is not None:
+                    try:
+                        client = self._memo.find(memo_key)
+                    except TypeError:  # an unhashable argument: no memo for this call
+                        memo_key = client = None
+                    if client is not None:
+                        return client
             _check_service(service_name)
             kwargs, args = mask_secrets(kwargs, args)
             cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
@@ -238,11 +231,9 @@ class PooledSession(boto3.session.Session):
                 else:
                     close_clients([made])
             if cache_key == (service_name,) and not self.retired:
-                self._by_name[service_name] = self._counting(cache_key, client)
-            if memo_key is not None:
-                if len(self._memo) >= MEMO_LIMIT:
-                    self._memo.clear()
-                self._memo[memo_key] = client
+                self.by_name[service_name] = self._counting(cache_key, client)
+            if memo_key is not None and not self.retired:
+                self._memo.remember(memo_key, self, client)
             return client
 
         def resource(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
@@ -329,8 +320,7 @@ class PooledSession(boto3.session.Session):
         clients = [*self._clients.values(), *self._superseded]
         self._superseded.clear()
         self._fold_getters()
-        self._by_name.clear()
-        self._memo.clear()
+        self.by_name.clear()
         self._clients.clear()
         self._key_of.clear()
         self._resources.clear()

@@ -125,7 +125,7 @@ def test_max_keys_none_is_unbounded_and_pickles_as_such(aws_env: object) -> None
             pool.client("s3", **keyed(i))
         assert pool.stats()["sessions"] == 130
         assert pickle.loads(pickle.dumps(pool)) is pool
-        assert pool._config["max_keys"] is None
+        assert pool._config.max_keys is None
 
 
 def test_credentials_are_forgotten_when_no_session_of_their_key_remains(
@@ -184,7 +184,9 @@ def test_stats_and_bounds_survive_a_table_changing_under_a_collection(
         thread.start()
         ready.wait()
         try:
-            slot = next(s for s in pool._slots if s.sessions and s is not pool._slot())
+            slot = next(
+                s for s in pool._registry.slots if s.sessions and s is not pool._registry.slot()
+            )
             session = next(iter(slot.sessions.values()))
             for _ in range(20):
                 # Each walk meets a collection whose callback adds to the slot's tables.

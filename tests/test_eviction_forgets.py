@@ -135,7 +135,7 @@ def test_an_eviction_between_making_and_publishing_a_session_leaves_nothing_untr
         original(key)
         if armed[0]:
             armed[0] = False
-            slots = list(pool._slots)
+            slots = list(pool._registry.slots)
             evictor = threading.Thread(target=pool._evict, args=([key], slots))
             evictor.start()
             evictor.join()
@@ -218,7 +218,7 @@ class _Watching:
 @pytest.mark.parametrize("how", ["thread exit", "eviction"])
 def test_hits_never_go_down_while_a_session_is_dropped(aws_env: Any, how: str) -> None:
     pool = SessionPool(max_keys=1)
-    counters = pool._counters
+    counters = pool._registry.counters
     watching = _Watching(pool, counters.retired_hits)
 
     def use(profile: str | None) -> None:

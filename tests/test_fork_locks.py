@@ -129,7 +129,7 @@ COLD = {
     "sessionpool._received._lock",
     "sessionpool._pool._reset_lock",
 }
-WARM_SUFFIXES = ("._lock", "._credentials._lock", "._state", "._load_lock")
+WARM_SUFFIXES = ("._lock", ".credentials._lock", "._state", "._load_lock")
 
 
 def run(mode: str, env_server: Any) -> dict[str, int]:

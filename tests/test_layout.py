@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from pathlib import Path
 
 import boto3
@@ -237,3 +238,121 @@ def test_the_private_name_scan_finds_what_it_is_for(tmp_path: Path) -> None:
 def test_the_internals_subpackage_is_where_the_private_names_are() -> None:
     # The other side of the rule: the optimisations do use private names, all in one place.
     assert any(scan(path) for path in INTERNALS.rglob("*.py"))
+
+
+# -- no module reads another module's private attributes ---------------------------------------
+
+# Protocol methods every fork-aware object has, called by _fork and by owners after a fork.
+FORK_PROTOCOL = {"_after_fork_in_child", "_before_fork", "_after_fork_in_parent"}
+LIBRARY = [
+    p for p in sorted(ROOT.rglob("*.py")) if CLI not in p.parents and INTERNALS not in p.parents
+]
+
+
+def private_names_defined(tree: ast.AST) -> set[str]:
+    """The underscore names a module defines: functions, classes, attributes it assigns, and
+    names in ``__slots__``."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__slots__" for t in node.targets
+        ):
+            if isinstance(node.value, (ast.Tuple, ast.List)):
+                names.update(str(e.value) for e in node.value.elts if isinstance(e, ast.Constant))
+    return {n for n in names if n.startswith("_") and not n.startswith("__")}
+
+
+def foreign_private_reads(paths: list[Path]) -> list[str]:
+    """``obj._name`` where ``obj`` is not ``self``/``cls`` or one of our modules, and ``_name``
+    is defined by another module of the list but not by this one."""
+    trees = {p: ast.parse(p.read_text(), str(p)) for p in paths}
+    defined = {p: private_names_defined(t) for p, t in trees.items()}
+    found = []
+    for path, tree in trees.items():
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Attribute) and node.attr.startswith("_")):
+                continue
+            name, value = node.attr, node.value
+            if name.startswith("__") or name in FORK_PROTOCOL or name in defined[path]:
+                continue
+            if isinstance(value, ast.Name) and (value.id in ("self", "cls") or value.id[0] == "_"):
+                continue  # its own attribute, or a module of ours (_botocore.x)
+            owners = [p.name for p, names in defined.items() if name in names and p != path]
+            if owners:
+                found.append(f"{path.name}:{node.lineno}: .{name} (defined in {owners})")
+    return found
+
+
+def test_no_module_reads_another_modules_private_attributes() -> None:
+    assert foreign_private_reads(LIBRARY) == []
+
+
+def test_the_private_attribute_scan_finds_what_it_is_for(tmp_path: Path) -> None:
+    (tmp_path / "owner.py").write_text("class A:\n    def __init__(self):\n        self._x = 1\n")
+    (tmp_path / "reader.py").write_text("def f(a):\n    return a._x + a._after_fork_in_child()\n")
+    found = foreign_private_reads([tmp_path / "owner.py", tmp_path / "reader.py"])
+    assert found == ["reader.py:2: ._x (defined in ['owner.py'])"]
+
+
+# -- hazards are defined in the repository, in docs/internals --------------------------------------
+
+REPO = ROOT.parent
+HAZARDS_PAGE = REPO / "docs" / "internals" / "hazards.md"
+CITED = re.compile(r"HAZARDS ((?:[A-Z]\d+(?:-[A-Z]?\d+)?)(?:, [A-Z]\d+(?:-[A-Z]?\d+)?)*)")
+
+
+def cited_hazards() -> dict[str, list[str]]:
+    """Each hazard id cited as ``HAZARDS X1`` (or ``X1-X3``, ``X1, X2``) -> where."""
+    cited: dict[str, list[str]] = {}
+    sources = [*ROOT.rglob("*.py"), *(REPO / "tests").rglob("*.py"), *(REPO / "docs").rglob("*.md")]
+    for path in sources:
+        for lineno, line in enumerate(path.read_text().splitlines(), 1):
+            for match in CITED.finditer(line):
+                for part in match.group(1).split(", "):
+                    first, _, last = part.partition("-")
+                    ids = [first]
+                    if last:  # a range: T1-T3, F1-F6
+                        prefix = first[0]
+                        ids = [
+                            f"{prefix}{n}"
+                            for n in range(int(first[1:]), int(last.lstrip(prefix)) + 1)
+                        ]
+                    for hazard in ids:
+                        cited.setdefault(hazard, []).append(f"{path.relative_to(REPO)}:{lineno}")
+    return cited
+
+
+def defined_hazards(path: Path) -> set[str]:
+    """The ids a page defines: a definition-list term on a line of its own (``T1``)."""
+    return set(re.findall(r"^([A-Z]\d+)\n: ", path.read_text(), flags=re.M))
+
+
+def test_every_hazard_the_code_cites_is_defined_in_docs_internals() -> None:
+    cited = cited_hazards()
+    assert len(cited) >= 30, sorted(cited)  # the scan sees the citations
+    undefined = {h: where for h, where in cited.items() if h not in defined_hazards(HAZARDS_PAGE)}
+    assert undefined == {}
+
+
+def test_no_file_outside_docs_internals_defines_a_hazard() -> None:
+    elsewhere = [
+        str(p.relative_to(REPO))
+        for p in [*(REPO / "docs").rglob("*.md"), REPO / "README.md", REPO / "CONTRIBUTING.md"]
+        if p.is_file() and "internals" not in p.parts and defined_hazards(p)
+    ]
+    assert elsewhere == []
+
+
+def test_nothing_in_the_repository_points_outside_it() -> None:
+    tracked = [*ROOT.rglob("*.py"), *(REPO / "tests").rglob("*.py"), *(REPO / "docs").rglob("*.md")]
+    tracked += [REPO / name for name in ("README.md", "CONTRIBUTING.md", "pyproject.toml")]
+    outside = [
+        str(p.relative_to(REPO)) for p in tracked if p.is_file() and "../shared" in p.read_text()
+    ]
+    assert outside == [str(Path(__file__).relative_to(REPO))]  # this test's own pattern

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.config import Config
 
 from sessionpool import SessionPool
-from sessionpool._session import MEMO_LIMIT
+from sessionpool._memo import MEMO_LIMIT
 
 from ._threads import run_together
 
@@ -60,8 +60,8 @@ def test_calls_with_secrets_are_not_memoised(pool: SessionPool) -> None:
     first = pool.client("s3", **keys)
     assert pool.client("s3", **keys) is first  # still cached, by the full path
     slot = pool._local.slot
-    assert all("memo-EXAMPLE" not in repr(k) for k in slot.by_args)
-    assert not any(k[2:] == tuple(keys.items()) for k in slot.by_args)
+    assert all("memo-EXAMPLE" not in repr(k) for k in slot.memo)
+    assert not any(k[3:] == tuple(keys.items()) for k in slot.memo)
 
 
 def test_the_memo_stays_bounded_when_every_call_brings_a_new_config(pool: SessionPool) -> None:
@@ -69,8 +69,8 @@ def test_the_memo_stays_bounded_when_every_call_brings_a_new_config(pool: Sessio
     # Held, and compared with `is`: a set of ids of clients dropped as they came could hold one
     # id for 300 different clients, each freed before the next took its address.
     assert all(c is clients[0] for c in clients)  # equal configs: one client, whatever the object
-    assert len(pool._local.slot.by_args) <= MEMO_LIMIT
+    assert len(pool._local.slot.memo) <= MEMO_LIMIT
     session = pool.get_session()
     for _ in range(300):
         session.client("s3", config=Config(retries={"max_attempts": 3}))
-    assert len(session._memo) <= MEMO_LIMIT
+    assert len(pool._local.slot.memo) <= MEMO_LIMIT  # the owner's one memo

@@ -246,12 +246,8 @@ def test_a_waiter_gives_up_after_the_bound_with_an_error_naming_the_key() -> Non
 
 def test_the_pool_passes_its_resolve_timeout_to_the_waiters(aws_env: Any) -> None:
     with SessionPool(resolve_timeout=0.25) as pool:
-        assert pool._credentials.timeout == 0.25
-        assert pickle_config(pool)["resolve_timeout"] == 0.25
-
-
-def pickle_config(pool: SessionPool) -> dict[str, Any]:
-    return dict(pool.__reduce__()[1][1])
+        assert pool._factory.credentials.timeout == 0.25
+        assert pool.__reduce__()[1][1].resolve_timeout == 0.25
 
 
 @pytest.mark.parametrize("bad", [0, -1, float("inf"), float("nan"), "10", True, None])
