@@ -163,8 +163,9 @@ class OwnerSlot:
     def __del__(self) -> None:
         # The owner ended (or the pool dropped its per-owner store). In a forked child these are
         # the parent's clients, whose sockets the parent still uses: leave them alone
-        # (HAZARDS F4). Nothing is logged: at thread exit the thread is already gone from threading's
-        # table, and a log record would register a _DummyThread for it that is never removed.
+        # (HAZARDS F4). Nothing is logged: at thread exit the thread is already gone from
+        # threading's table, and a log record would register a _DummyThread for it that is never
+        # removed.
         if self.pid != os.getpid():
             return
         clients = self.release()
