@@ -155,18 +155,24 @@ def test_a_warning_from_inside_a_refresh_reaches_a_handler_that_signs_with_that_
     aws_env: object, tmp_path: Path
 ) -> None:
     """A switch that turns off during a refresh logs a WARNING; a CloudWatch-style handler signs
-    a request with the same key from inside it. The credentials are in botocore's advisory
-    window (expiring in 12 minutes), so every read refreshes them."""
+    a request with the same key from inside it. The first credentials expire in 5 minutes
+    (botocore's mandatory window: every reader waits for the refresh), the refreshed ones in an
+    hour."""
+    marker = tmp_path / "refreshed"
     process = tmp_path / "process.py"
     process.write_text(
         textwrap.dedent(
-            """
-            import datetime, json
-            expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=12)
-            print(json.dumps({"Version": 1, "AccessKeyId": "AKIAPROCESSEXAMPLE02",
-                              "SecretAccessKey": "process-secret-EXAMPLE",
-                              "SessionToken": "process-token-EXAMPLE",
-                              "Expiration": expiry.isoformat()}))
+            f"""
+            import datetime, json, pathlib
+            marker = pathlib.Path({str(marker)!r})
+            minutes = 60 if marker.exists() else 5
+            marker.write_text("1")
+            expiry = datetime.datetime.now(datetime.timezone.utc)
+            expiry += datetime.timedelta(minutes=minutes)
+            print(json.dumps({{"Version": 1, "AccessKeyId": "AKIAPROCESSEXAMPLE02",
+                               "SecretAccessKey": "process-secret-EXAMPLE",
+                               "SessionToken": "process-token-EXAMPLE",
+                               "Expiration": expiry.isoformat()}}))
             """
         )
     )
@@ -179,9 +185,6 @@ def test_a_warning_from_inside_a_refresh_reaches_a_handler_that_signs_with_that_
         import sessionpool._credentials as credentials
         from sessionpool._botocore.credentials import snapshot
 
-        pool = sessionpool.SessionPool(profile="proc", resolve_timeout=600)
-        s3 = pool.client("s3")
-        s3.list_buckets()  # the first read: a snapshot of keys exists from here on
         original = credentials.refresh_deadlines
 
         def surprising(inner):  # botocore surprising the snapshot in the middle of a refresh
@@ -189,6 +192,8 @@ def test_a_warning_from_inside_a_refresh_reaches_a_handler_that_signs_with_that_
             return original(inner)
 
         credentials.refresh_deadlines = surprising
+        pool = sessionpool.SessionPool(profile="proc", resolve_timeout=600)
+        s3 = pool.client("s3")
         signed = []
 
         class Shipper(logging.Handler):
@@ -197,7 +202,7 @@ def test_a_warning_from_inside_a_refresh_reaches_a_handler_that_signs_with_that_
                     signed.append(s3.list_buckets()["ResponseMetadata"]["HTTPStatusCode"])
 
         logging.getLogger("sessionpool").addHandler(Shipper())
-        s3.list_buckets()  # refreshes (advisory window), and meets the surprise
+        s3.list_buckets()  # the first read refreshes (mandatory window) and meets the surprise
         assert signed == [200], signed
         """,
         tmp_path,
