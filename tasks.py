@@ -7,7 +7,8 @@ with the extras it needs, and runs:
 * ``test``     ruff check, ruff format --check, mypy --strict, then pytest -n auto (extra
                arguments go to pytest). The README's test command.
 * ``package``  builds the sdist and wheel, checks them with twine, installs the wheel into a fresh
-               venv and runs ``python -m sessionpool --help`` and an import smoke test there.
+               venv and runs ``python -m sessionpool --help`` and an import smoke test there;
+               then copies the two checked files into ``dist/``.
 * ``demo``     the demo (extra arguments go to ``sessionpool demo``).
 * ``integration``  the integration suite (``tests/integration``): gunicorn, Celery with a Redis
                broker, PySpark, Ray, joblib/loky, multiprocessing, moto and Stubber, each started
@@ -142,6 +143,12 @@ def package(args: list[str]) -> int:
         )
         must(run(python_in(fresh), "-c", smoke, cwd=Path(tmp)))
         must(run(python_in(fresh), "-m", "sessionpool", "--help", cwd=Path(tmp)))
+        # Checked, so kept: the README installs the wheel from dist/ (which .gitignore covers).
+        kept = HERE / "dist"
+        kept.mkdir(exist_ok=True)
+        for path in built:
+            shutil.copy2(path, kept / path.name)
+            print(f"kept {(kept / path.name).relative_to(HERE)}")
     return 0
 
 

@@ -15,12 +15,14 @@ pages promise: a bucket ``reports`` holding an object under each name in ``keys`
   would import your module.
 * An example with an ``if __name__ == "__main__":`` block is a whole program (the gevent one must
   patch before anything else is imported): it runs as a program in a fresh interpreter.
-* The README's recipe blocks (``<!-- recipe: docs/recipes/NAME.py -->``) are excerpts of the
-  recipe files. Each must be word for word in its file; then the file's text up to the block's
-  end runs in a fresh interpreter, followed by a driver that calls what the block defines against
-  moto's server, under the integration suite's loopback guard (``tests/integration/worker_site``)
-  so that no process it starts can leave the machine. A recipe whose framework is not installed
-  (the integration extra) is skipped after the word-for-word check.
+* The recipe files (``docs/recipes/*.py``) are shown whole on their recipe pages
+  (``literalinclude``), which Sybil does not run. Each is checked to be shown there; then each
+  that the integration suite does not serve with its web framework runs here in a fresh
+  interpreter (its text up to its own ``if __name__ == "__main__":`` block, which would start a
+  real cluster), followed by a driver that calls what it defines against moto's server, under the
+  integration suite's loopback guard (``tests/integration/worker_site``) so that no process it
+  starts can leave the machine. A recipe whose framework is not installed (the integration extra)
+  is skipped.
 
 ``test_a_broken_*`` feed broken documents through the same machinery: a check that cannot fail is
 no check.
@@ -47,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sybil import Document, Example, Region
+from sybil import Document, Example
 from sybil.parsers.markdown.lexers import FencedCodeBlockLexer
 from sybil.parsers.myst import PythonCodeBlockParser
 
@@ -69,7 +71,6 @@ BUCKET = "reports"
 KEYS = [f"2026/11/{day:02d}.txt" for day in range(1, 9)]
 
 INCLUDE = re.compile(r"^```\{include\}\s+(\S+)", re.M)
-RECIPE_MARK = re.compile(r"<!-- recipe: (\S+) -->\s*\Z")
 # Fences that are not Python: shell commands and output, and the MyST directives of the site.
 NOT_PYTHON = {"bash", "text", "{toctree}", "{include}", "{literalinclude}", "{eval-rst}"}
 
@@ -107,12 +108,6 @@ def is_program(source: str) -> bool:
         ):
             return True
     return False
-
-
-@dataclass
-class Parsed:
-    document: Document  # its regions: the examples to run, in order, in one namespace
-    recipes: list[tuple[str, str, int]]  # README recipe blocks: (recipe path, code, line)
 
 
 class ProgramEvaluator:
@@ -161,23 +156,14 @@ def guarded_env(directory: Path) -> Iterator[dict[str, str]]:
     assert refused == [], f"a process tried to leave the machine: {refused}"
 
 
-def parse(path: Path, workdir: Path) -> Parsed:
-    """Sybil's regions of ``path``: ordinary examples, programs, and README recipe blocks."""
+def parse(path: Path, workdir: Path) -> Document:
+    """Sybil's regions of ``path``, the examples to run in order in one namespace: ordinary
+    examples, and programs (run by a ``ProgramEvaluator``)."""
     document = Document.parse(str(path), PythonCodeBlockParser())
-    recipes: list[tuple[str, str, int]] = []
-    kept: list[tuple[int, Region]] = []
-    for start, region in document.regions:
-        source = str(region.parsed)
-        mark = RECIPE_MARK.search(document.text[:start])
-        if mark is not None:
-            line = document.text.count("\n", 0, start) + 1
-            recipes.append((mark.group(1), source, line))
-            continue
-        if is_program(source):
+    for _, region in document.regions:
+        if is_program(str(region.parsed)):
             region.evaluator = ProgramEvaluator(workdir)
-        kept.append((start, region))
-    document.regions = kept
-    return Parsed(document, recipes)
+    return document
 
 
 def definitions(document: Document) -> str:
@@ -220,13 +206,13 @@ def run_document(
     path: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> int:
     """Run the examples of ``path`` in order; return how many ran. Raises on the first failure."""
-    parsed = parse(path, workdir)
+    document = parse(path, workdir)
     slug = re.sub(r"\W", "_", name_of(path).removesuffix(".md"))
     digest = hashlib.blake2b(str(path.resolve()).encode(), digest_size=4).hexdigest()
     module_name = f"docs_examples_{slug}_{digest}"
     module_dir = workdir / "modules"
     module_dir.mkdir(exist_ok=True)
-    (module_dir / f"{module_name}.py").write_text(definitions(parsed.document), encoding="utf-8")
+    (module_dir / f"{module_name}.py").write_text(definitions(document), encoding="utf-8")
     monkeypatch.syspath_prepend(str(module_dir))
     if path.parent == RECIPES:
         monkeypatch.syspath_prepend(str(RECIPES))  # the recipe pages import the recipe files
@@ -237,8 +223,8 @@ def run_document(
     make_reports_bucket()
     sessionpool.set_default_pool(None)
     namespace["keys"] = list(KEYS)
-    parsed.document.namespace = namespace
-    examples = list(parsed.document)
+    document.namespace = namespace
+    examples = list(document)
     for example in examples:
         example.evaluate()
     return len(examples)
@@ -259,7 +245,7 @@ def forget(module_name: str, namespace: dict[str, Any]) -> None:
 
 
 DOCUMENTS = documents()
-WITH_EXAMPLES = [p for p in DOCUMENTS if parse(p, Path("/nonexistent")).document.regions]
+WITH_EXAMPLES = [p for p in DOCUMENTS if parse(p, Path("/nonexistent")).regions]
 
 
 def test_every_document_is_checked() -> None:
@@ -288,20 +274,19 @@ def test_the_examples_in(
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> None:
-    parsed = parse(path, tmp_path)
-    text = parsed.document.text
-    fenced = [start for start, _ in parsed.document.regions if text.startswith("```", start)]
+    document = parse(path, tmp_path)
+    fenced = [start for start, _ in document.regions if document.text.startswith("```", start)]
     python_fences = [line for info, line in fences(path) if info == "python"]
-    assert len(fenced) + len(parsed.recipes) == len(python_fences), "a python block was missed"
-    assert run_document(path, tmp_path, monkeypatch, request) == len(parsed.document.regions)
+    assert len(fenced) == len(python_fences), "a python block was missed"
+    assert run_document(path, tmp_path, monkeypatch, request) == len(document.regions)
 
 
-# -- the README's recipe blocks -----------------------------------------------------------------
+# -- the recipe files ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Driver:
-    needs: str | None  # the framework's module, if the block needs one
+    needs: str | None  # the framework's module, if the recipe needs one
     code: str  # runs after the recipe's text, as __main__, with BUCKET set
     pytest: bool = False  # run the script with pytest instead (the moto/Stubber recipe)
     mocked: bool = False  # no endpoint: moto's mock_aws answers in-process
@@ -375,28 +360,36 @@ DRIVERS: dict[str, Driver] = {
 }
 
 
-def readme_recipes() -> list[tuple[str, str, int]]:
-    return parse(REPO / "README.md", Path("/nonexistent")).recipes
+def recipe_files() -> list[str]:
+    """Every recipe file, as a path from the checkout's root."""
+    return sorted(p.relative_to(REPO).as_posix() for p in RECIPES.glob("*.py"))
 
 
-def recipe_script(recipe: str, code: str) -> str:
-    """The recipe file's text up to the end of ``code`` (which must be in it word for word),
-    then the driver as ``__main__``."""
-    text = (REPO / recipe).read_text(encoding="utf-8")
-    at = text.find(code)
-    assert at >= 0, f"the README's block for {recipe} is not in that file as written"
+def driven_recipes() -> list[str]:
+    """The recipe files this test runs: all but the web framework recipes, which the integration
+    suite serves whole with their frameworks (``_support.SERVED_RECIPES``)."""
+    return [path for path in recipe_files() if path not in _support.SERVED_RECIPES]
+
+
+def recipe_script(recipe: str, text: str) -> str:
+    """The recipe's text up to its own ``if __name__ == "__main__":`` block, if it has one (that
+    block would start a real cluster), then the recipe's driver as ``__main__``."""
+    for node in ast.parse(text).body:
+        if is_program(ast.unparse(node)):
+            text = "".join(text.splitlines(keepends=True)[: node.lineno - 1]).rstrip() + "\n"
+            break
     driver = DRIVERS[recipe]
-    script = text[: at + len(code)]
+    script = text
     if driver.code:
         body = textwrap.indent(textwrap.dedent(driver.code).strip(), "    ")
         script += f"\n\nif __name__ == '__main__':\n    import os, sys\n{body}\n"
     return script
 
 
-def run_recipe(recipe: str, code: str, workdir: Path, bucket: str) -> None:
+def run_recipe(recipe: str, text: str, workdir: Path, bucket: str) -> None:
     driver = DRIVERS[recipe]
     script = workdir / ("test_recipe.py" if driver.pytest else "recipe.py")
-    script.write_text(recipe_script(recipe, code), encoding="utf-8")
+    script.write_text(recipe_script(recipe, text), encoding="utf-8")
     if driver.pytest:
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
     else:
@@ -414,35 +407,39 @@ def run_recipe(recipe: str, code: str, workdir: Path, bucket: str) -> None:
             cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=TIMEOUT
         )
         output = (done.stdout + done.stderr)[-4000:]
-        assert done.returncode == 0, f"{recipe}'s README block failed:\n{output}"
+        assert done.returncode == 0, f"the recipe {recipe} failed:\n{output}"
 
 
-@pytest.mark.parametrize(
-    ("recipe", "code", "line"), readme_recipes(), ids=[r for r, _, _ in readme_recipes()]
-)
-def test_the_readme_recipe_block(
-    recipe: str, code: str, line: int, aws_env: Any, tmp_path: Path
-) -> None:
-    recipe_script(recipe, code)  # word for word in its file, or fail here
-    needs = DRIVERS[recipe].needs
-    if needs is not None and find_spec(needs) is None:
-        pytest.skip(f"{needs} is not installed (python3 tasks.py integration installs it)")
+def fresh_bucket() -> str:
     bucket = f"docs-{uuid.uuid4().hex[:16]}"
     with sessionpool.SessionPool() as pool:
         pool.client("s3").create_bucket(Bucket=bucket)
-    run_recipe(recipe, code, tmp_path, bucket)
+    return bucket
 
 
-def test_every_recipe_file_has_a_readme_block_and_a_driver() -> None:
-    """But the web framework recipes: their pages show them whole, and the integration suite
-    serves each with its framework (``_support.PAGE_ONLY_RECIPES``)."""
-    files = sorted(
-        path
-        for path in (p.relative_to(REPO).as_posix() for p in RECIPES.glob("*.py"))
-        if path not in _support.PAGE_ONLY_RECIPES
-    )
-    assert sorted({recipe for recipe, _, _ in readme_recipes()}) == files
-    assert sorted(DRIVERS) == files
+@pytest.mark.parametrize("recipe", driven_recipes())
+def test_the_recipe(recipe: str, aws_env: Any, tmp_path: Path) -> None:
+    needs = DRIVERS[recipe].needs
+    if needs is not None and find_spec(needs) is None:
+        pytest.skip(f"{needs} is not installed (python3 tasks.py integration installs it)")
+    text = (REPO / recipe).read_text(encoding="utf-8")
+    run_recipe(recipe, text, tmp_path, fresh_bucket())
+
+
+def test_every_recipe_file_but_the_served_ones_has_a_driver() -> None:
+    assert sorted(DRIVERS) == driven_recipes()
+    assert _support.SERVED_RECIPES < set(recipe_files()), "a served recipe file does not exist"
+
+
+@pytest.mark.parametrize("recipe", recipe_files())
+def test_every_recipe_file_is_shown_whole_on_a_recipe_page(recipe: str) -> None:
+    name = recipe.rpartition("/")[2]
+    pages = [
+        page.name
+        for page in RECIPES.glob("*.md")
+        if f"```{{literalinclude}} {name}\n" in page.read_text(encoding="utf-8")
+    ]
+    assert pages, f"no page in docs/recipes shows {name} with literalinclude"
 
 
 # -- the machinery can fail ---------------------------------------------------------------------
@@ -470,10 +467,20 @@ def test_a_broken_program_fails(
         run_document(page, tmp_path, monkeypatch, request)
 
 
-def test_a_recipe_block_that_drifted_from_its_file_fails() -> None:
-    recipe, code, _ = readme_recipes()[0]
-    with pytest.raises(AssertionError, match="not in that file as written"):
-        recipe_script(recipe, code.replace("pool", "pool2", 1))
+def test_a_broken_recipe_fails(aws_env: Any, tmp_path: Path) -> None:
+    recipe = "docs/recipes/gunicorn_app.py"  # needs nothing but the test extra
+    text = (REPO / recipe).read_text(encoding="utf-8")
+    broken = text.replace('"201 Created"', '"200 OK"')
+    assert broken != text
+    with pytest.raises(AssertionError, match=f"the recipe {recipe} failed"):
+        run_recipe(recipe, broken, tmp_path, fresh_bucket())
+
+
+def test_a_recipe_runs_without_its_main_block() -> None:
+    text = (REPO / "docs/recipes/spark_job.py").read_text(encoding="utf-8")
+    script = recipe_script("docs/recipes/spark_job.py", text)
+    assert script.count("if __name__") == 1  # the driver's, not the recipe's own
+    assert "def spark_session()" in script
 
 
 def test_a_block_in_another_language_is_refused(tmp_path: Path) -> None:

@@ -21,11 +21,11 @@ REPO = Path(__file__).resolve().parents[2]
 RECIPES = REPO / "docs" / "recipes"
 WORKER_SITE = Path(__file__).resolve().parent / "worker_site"
 MARKER = "SESSIONPOOL_IT_DIR"  # names a test's directory in every process it starts
-# Recipe files shown only on their docs page (``literalinclude``), not excerpted in the README:
-# the web framework recipes, each run whole by its own integration test (test_fastapi.py,
-# test_flask.py; test_django.py runs the project in django_app/, which no glob of *.py meets)
-# rather than by the README's block driver.
-PAGE_ONLY_RECIPES = frozenset(
+# The web framework recipes: each is served whole by its own integration test (test_fastapi.py,
+# test_flask.py; test_django.py serves the project in django_app/, which no glob of *.py meets),
+# so the docs test (tests/test_docs_examples.py) has no driver for them. Every other recipe file
+# also runs there, called by a driver against moto's server.
+SERVED_RECIPES = frozenset(
     {
         "docs/recipes/fastapi_app.py",
         "docs/recipes/fastapi_pitfalls.py",
