@@ -43,6 +43,8 @@ from botocore.hooks import HierarchicalEmitter
 from .. import _fork
 from . import emitter as _emitter
 from . import loader as _loader
+from . import scope
+from . import settings as _settings
 from .guard import SURPRISES, Switch
 
 __all__ = ["new_core_session", "new_watched_session", "set_credentials", "sync_builtins"]
@@ -187,6 +189,12 @@ def new_watched_session(profile: str | None) -> tuple[Any, _emitter.Watched]:
     Parameters:
         profile: the profile to select, or None for botocore's default resolution.
     """
+    # Marked as the pool's work: the config files it parses are shared by content (.configfiles).
+    with scope.pooled(None):
+        return _new_watched_session(profile)
+
+
+def _new_watched_session(profile: str | None) -> tuple[Any, _emitter.Watched]:
     core = None
     events: Any = None
     proto = _prototype()
@@ -205,6 +213,7 @@ def new_watched_session(profile: str | None) -> tuple[Any, _emitter.Watched]:
         _share_alias_cache(core, events)
     if profile is not None:
         core.set_config_variable("profile", profile)
+    _settings.tag(core)  # its configuration providers are botocore's defaults, untouched
     # Register the shared loader before boto3 wraps the session (HAZARDS S1): boto3 then appends
     # its data path to the shared loader's de-duplicating search path list.
     data_path = core.get_config_variable("data_path")
