@@ -6,7 +6,8 @@ the service does endpoint discovery (``ClientCreator._register_endpoint_discover
 until it finds one marked ``endpointoperation`` (all ~116 of s3's: ~0.2 ms; most services have
 none), and for a service that has one (dynamodb), ``endpoint_discovery_required`` builds them
 all again. Both answers depend only on the service's model data, which the shared loader holds
-once per process.
+once per process. (Each is worked out here only when botocore would work it out itself, so the
+process's first client pays nothing extra.)
 
 Here each model data dict (by identity, held alive with its entry so the identity keeps meaning
 it) maps to botocore's own answers, computed by botocore on the first client's ``ServiceModel``:
@@ -39,8 +40,10 @@ answers = Switch(
 )
 
 _NAMES = ("endpoint_discovery_operation", "endpoint_discovery_required")
-# id(model data) -> (model data, operation name or None, required). Published with setdefault.
-_answers: dict[int, tuple[Any, str | None, bool]] = {}
+# id(model data) -> (model data, operation name or None, required or None). Published with
+# setdefault. "required" is only worked out when the service has a discovery operation (botocore
+# asks only then); None means "not known": botocore's property answers it if anyone asks.
+_answers: dict[int, tuple[Any, str | None, bool | None]] = {}
 # Bounded: with the shared loader off, every session loads its own model data.
 _MAX_MODELS = 512
 
@@ -81,14 +84,15 @@ def _seed(model: Any) -> None:
     entry = _answers.get(id(data))
     if entry is None or entry[0] is not data:
         operation = model.endpoint_discovery_operation  # botocore's answer, cached on model
-        required = model.endpoint_discovery_required
         name = None if operation is None else operation.name
         assert name is None or isinstance(name, str), "an OperationModel's name is not a str"
-        assert isinstance(required, bool), "endpoint_discovery_required is not a bool"
+        required = None if name is None else model.endpoint_discovery_required
+        assert required is None or isinstance(required, bool), "required is not a bool"
         if len(_answers) < _MAX_MODELS:
             _answers.setdefault(id(data), (data, name, required))
         return
     _, name, required = entry
     found = model.__dict__
     found["endpoint_discovery_operation"] = None if name is None else model.operation_model(name)
-    found["endpoint_discovery_required"] = required
+    if required is not None:
+        found["endpoint_discovery_required"] = required

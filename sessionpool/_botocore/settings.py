@@ -75,13 +75,15 @@ _local = threading.local()
 
 
 def _tables() -> tuple[Any, ...]:
+    """What decides the structure of a new session's chains: botocore's builder functions and
+    its three variable tables (live objects: copy them to keep a snapshot)."""
     module: Any = botocore.configprovider
     return (
         module.create_botocore_default_config_mapping,
         module.ConfigChainFactory.create_config_chain,
-        dict(module.BOTOCORE_DEFAUT_SESSION_VARIABLES),
-        dict(module.DEFAULT_S3_CONFIG_VARS),
-        dict(module.DEFAULT_PROXIES_CONFIG_VARS),
+        module.BOTOCORE_DEFAUT_SESSION_VARIABLES,
+        module.DEFAULT_S3_CONFIG_VARS,
+        module.DEFAULT_PROXIES_CONFIG_VARS,
     )
 
 
@@ -93,7 +95,9 @@ def install() -> None:
         return
     store: Any = botocore.configprovider.ConfigValueStore
     try:
-        _structure = _tables()
+        functions, tables = _tables()[:2], _tables()[2:]
+        assert all(isinstance(t, dict) for t in tables), "a config variable table is not a dict"
+        _structure = (*functions, *(dict(t) for t in tables))
         original = store.get_config_variable
         assert callable(original), "ConfigValueStore.get_config_variable is not callable"
         probe = store()
