@@ -9,8 +9,9 @@ nothing one client or session changes visible to another.
 * configuration answers per inputs (``shared_config_answers``);
 * handler checks per code object (``handler_check_memo``).
 
-Each test also checks that the share was used (its table holds the entry), so none can pass by
-never sharing. Clients made "in a new thread" come from a new pooled session.
+The equality tests also check that the share was used (its table holds the entry), so they
+cannot pass by never sharing; each change test was seen to fail with the input left out of its
+share's key. Clients made "in a new thread" come from a new pooled session.
 """
 
 from __future__ import annotations
