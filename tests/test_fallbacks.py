@@ -26,6 +26,9 @@ SCRIPT = r"""
 import importlib.abc, importlib.machinery, json, logging, re, sys, threading
 
 OLD, NEW, MODULES = sys.argv[1], sys.argv[2], sys.argv[3]
+if sys.argv[4:] == ["hide-environ-class"]:  # a Python whose os.environ is shaped otherwise
+    import os
+    del os._Environ
 pattern = re.compile((r"\b" if OLD[0].isalnum() or OLD[0] == "_" else "") + re.escape(OLD) + r"\b"
                      if OLD[0].isalnum() or OLD[0] == "_" else re.escape(OLD))
 scope = re.compile(MODULES)
@@ -198,6 +201,69 @@ CASES: dict[str, tuple[str, str, str, set[str]]] = {
         set(),
     ),
     "credentials._local_now renamed": ("_local_now", "_now_v2", ANY, {"credential_snapshot"}),
+    # Issue 20's per-process answers.
+    "ClientCreator._load_service_model renamed": (
+        "_load_service_model",
+        "_load_model_v2",
+        ANY,
+        {"shared_discovery_answers"},
+    ),
+    "ServiceModel._service_description renamed": (
+        "_service_description",
+        "_description_v2",
+        ANY,
+        {"shared_discovery_answers"},
+    ),
+    "ServiceModel.endpoint_discovery_operation renamed": (
+        "endpoint_discovery_operation",
+        "discovery_operation_v2",
+        ANY,
+        {"shared_discovery_answers"},
+    ),
+    "get_environ_proxies renamed": (
+        "get_environ_proxies",
+        "environ_proxies_v2",
+        ANY,
+        {"shared_proxy_answers"},
+    ),
+    "URLLib3Session._get_ssl_context renamed": (
+        "_get_ssl_context",
+        "_ssl_context_v2",
+        ANY,
+        {"shared_tls_context"},
+    ),
+    "URLLib3Session._get_pool_manager_kwargs renamed": (
+        "_get_pool_manager_kwargs",
+        "_pool_manager_kwargs_v2",
+        ANY,
+        {"shared_tls_context"},
+    ),
+    # Read only when a client is made: the switch goes off at the first pooled client.
+    "URLLib3Session._cert_file renamed": ("_cert_file", "_cert_v2", ANY, {"shared_tls_context"}),
+    "configloader.raw_config_parse renamed": (
+        "raw_config_parse",
+        "parse_raw_config_v2",
+        ANY,
+        {"shared_config_files"},
+    ),
+    "ConfigValueStore._mapping renamed": (
+        "_mapping",
+        "_mapping_v2",
+        r"botocore\.configprovider$",
+        {"shared_config_answers"},
+    ),
+    "ConfigValueStore._overrides renamed": (
+        "_overrides",
+        "_overrides_v2",
+        r"botocore\.configprovider$",
+        {"shared_config_answers"},
+    ),
+    "BOTOCORE_DEFAUT_SESSION_VARIABLES renamed": (
+        "BOTOCORE_DEFAUT_SESSION_VARIABLES",
+        "BOTOCORE_DEFAULT_SESSION_VARIABLES",
+        ANY,
+        {"shared_config_answers"},
+    ),
     "RefreshableCredentials._time_fetcher renamed": (
         "_time_fetcher",
         "_clock_v2",
@@ -257,3 +323,31 @@ def test_with_botocore_untouched_every_optimisation_is_on(aws_env: Any, tmp_path
     assert done.returncode == 0, done.stderr[-4000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["off"] == [], out
+
+
+def test_without_cpythons_environ_layout_the_environment_answers_go_off(
+    aws_env: Any, aws_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    config, _ = aws_files
+    helper = tmp_path / "refreshing.py"
+    helper.write_text(PROCESS)
+    config.write_text(
+        config.read_text() + f"\n[profile refreshing]\nregion = us-east-1\ncredential_process = "
+        f"{sys.executable} {helper}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, "_sessionpool_no_such_name", "_unused", ANY]
+        + ["hide-environ-class"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["errors"] == [], out
+    expected = {"shared_proxy_answers", "shared_config_answers"}
+    assert set(out["off"]) == expected, out
+    for name in expected:
+        assert out["warnings"][name] == 1, out["warnings"]

@@ -2,7 +2,9 @@
 (issue 12).
 
 The pool shares per process what botocore rebuilds for every client (client classes, endpoint
-rule providers, loaded models, the built-in handlers, handler checks). Whatever it shares, a
+rule providers, loaded models, the built-in handlers, handler checks, and since issue 20 the
+endpoint discovery, proxy and configuration answers, parsed config files and TLS contexts; their
+own isolation tests are in ``test_answers.py``). Whatever it shares, a
 pooled client must send exactly what a plain boto3 client sends: the same method, URL, headers
 (apart from the signature, the date, the invocation id, the user agent and the token) and body,
 for the same operations. Captured in ``before-send``, i.e. as botocore hands the request to
@@ -97,16 +99,23 @@ def test_pooled_clients_send_exactly_what_plain_boto3_clients_send(
     plain_session = boto3.session.Session()
     plain = capture(lambda s: plain_session.client(s, **options), uuid.uuid4().hex[:12])
 
-    pooled: list[Any] = []
+    def in_a_new_thread() -> list[Any]:  # a new thread's session: built from the shared pieces
+        found: list[Any] = []
+        t = threading.Thread(
+            target=lambda: found.extend(
+                capture(lambda s: pool.client(s, **options), uuid.uuid4().hex[:12])
+            )
+        )
+        t.start()
+        t.join()
+        return found
 
-    def in_a_new_thread() -> None:  # a new thread's session: built from the shared pieces
-        pooled.extend(capture(lambda s: pool.client(s, **options), uuid.uuid4().hex[:12]))
-
-    t = threading.Thread(target=in_a_new_thread)
-    t.start()
-    t.join()
+    # The first thread's clients may fill the per-process shares, the second's are answered
+    # from them: both must send what plain boto3 sends.
+    first, second = in_a_new_thread(), in_a_new_thread()
     assert len(plain) == 7  # one request per operation
-    assert pooled == plain
+    assert first == plain
+    assert second == plain
 
 
 # -- isolation: what is shared cannot be changed by one client for another ---------------------

@@ -45,6 +45,8 @@ from botocore.hooks import HierarchicalEmitter
 from .. import _fork
 from . import emitter as _emitter
 from . import loader as _loader
+from . import scope
+from . import settings as _settings
 from .guard import SURPRISES, Switch
 
 __all__ = [
@@ -214,6 +216,14 @@ def new_watched_session(
         profile: the profile to select, or None for botocore's default resolution.
         env_profile: as for :func:`new_core_session`.
     """
+    # Marked as the pool's work: the config files it parses are shared by content (.configfiles).
+    with scope.pooled(None):
+        return _new_watched_session(profile, env_profile)
+
+
+def _new_watched_session(
+    profile: str | None, env_profile: str | None
+) -> tuple[Any, _emitter.Watched]:
     core = None
     events: Any = None
     proto = _prototype()
@@ -238,6 +248,7 @@ def new_watched_session(
         core.get_component("config_store").set_config_provider(
             "profile", ConstantProvider(value=env_profile)
         )
+    _settings.tag(core)  # its configuration providers are botocore's defaults (but "profile")
     # Register the shared loader before boto3 wraps the session (HAZARDS S1): boto3 then appends
     # its data path to the shared loader's de-duplicating search path list.
     data_path = core.get_config_variable("data_path")
