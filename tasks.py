@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Set-up and run, with nothing but Python 3.10+ and pip: ``python3 tasks.py SESSION [args...]``.
 
-Creates ``.venv`` beside this file on first use, installs nox (with uv) into it, and runs that
-session of ``noxfile.py``, which says what each one does; the other arguments go to the
-session (pytest's, sphinx-build's or the demo's). The sessions:
+Creates the venv ``.nox-runner`` beside this file on first use, installs nox (with uv) into it,
+and runs that session of ``noxfile.py``, which says what each one does; the other arguments go
+to the session (pytest's, sphinx-build's or the demo's). The sessions:
 
 * ``test``         ruff, mypy --strict, pytest -n auto, in ``.venv`` (the README's command).
 * ``package``      builds the sdist and wheel, checks them, installs and smoke-tests the wheel.
@@ -12,7 +12,7 @@ session (pytest's, sphinx-build's or the demo's). The sessions:
 * ``matrix``       the compatibility matrix; ``--cells py3.12,floor`` runs some of its cells.
 * ``docs``         the docs site into ``docs/_build/html``, warnings as errors.
 
-``.venv/bin/nox -l`` lists the sessions and the matrix's cells found here.
+``.nox-runner/bin/nox -l`` lists the sessions and the matrix's cells found here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import venv
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-VENV = HERE / ".venv"
+VENV = HERE / ".nox-runner"  # nox and uv only: .venv holds what the test session installs
 NOX = "nox[uv]==2026.10.20"  # what noxfile.py is written for
 SESSIONS = ("test", "package", "demo", "integration", "matrix", "docs")
 
