@@ -334,6 +334,9 @@ def matrix(session: nox.Session, cell: Cell | None) -> None:
     started = time.monotonic()
     try:
         run_cell(session, cell, subset, row)
+    except KeyboardInterrupt:  # Ctrl-C, or CI's SIGTERM
+        row["result"] = "interrupted"
+        raise
     finally:
         row["seconds"] = time.monotonic() - started
 
