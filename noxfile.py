@@ -6,7 +6,7 @@
 * ``package``: builds the sdist and wheel, ``twine check --strict``, checks the wheel holds
   every module, installs it with pip into a fresh venv and runs an import smoke test and
   ``python -m sessionpool --help`` there, outside the checkout.
-* ``demo``: the demo (extra arguments go to ``sessionpool demo``).
+* ``demo``: the demo, in ``.venv`` too (extra arguments go to ``sessionpool demo``).
 * ``integration``: ``tests/integration`` (gunicorn, Celery with a Redis it starts, PySpark, Ray,
   joblib/loky, multiprocessing, moto and Stubber) with the integration extra, and Debian's
   redis-server installed when it is not on PATH; ruff over the suite and ``docs/recipes``.
@@ -17,9 +17,9 @@
   table of the cells run ends the output.
 * ``docs``: the docs site into ``docs/_build/html``, from scratch, ``sphinx -W --keep-going``.
 
-Every session but ``test`` has its own venv under ``.nox/``, made and filled by uv and reused
-by the next run (``nox.options.reuse_venv``); installing again into a reused venv only checks
-what is there, except that the newest-boto3 cells ask the index for boto3 and botocore again.
+The other sessions have their own venvs under ``.nox/``. uv makes and fills every venv; nox
+reuses them (``nox.options.reuse_venv``), and a session installs again only when pyproject.toml
+has changed, except that the newest-boto3 cells ask the index for boto3 and botocore every run.
 A pytest that collects nothing fails its session.
 """
 
@@ -62,8 +62,8 @@ def install(session: nox.Session, *args: str, venv: Path | None = None) -> None:
     """uv pip install args into the session's venv (or ``venv``), skipped while a stamp there
     says they were installed from this very pyproject.toml: a reused venv is not re-resolved."""
     where = venv or Path(session.virtualenv.location)
-    key = hashlib.sha256((HERE / "pyproject.toml").read_bytes() + repr(args).encode()).hexdigest()
-    stamp = where / ".installed-by-noxfile"
+    stamp = where / f".installed-{hashlib.sha256(repr(args).encode()).hexdigest()[:12]}"
+    key = hashlib.sha256((HERE / "pyproject.toml").read_bytes()).hexdigest()
     if stamp.is_file() and stamp.read_text() == key:
         return
     if venv is None:
@@ -71,6 +71,18 @@ def install(session: nox.Session, *args: str, venv: Path | None = None) -> None:
     else:
         session.run(sys.executable, "-m", "uv", "pip", "install", "--python", str(venv), *args)
     stamp.write_text(key)
+
+
+def dot_venv(session: nox.Session, extra: str) -> str:
+    """.venv beside this file, with sessionpool (editable) and ``extra``; its python. The test
+    and demo sessions use it rather than a venv of nox's: developers and the docs use
+    .venv/bin/python (and its pip, which ``--seed`` installs)."""
+    venv = HERE / ".venv"
+    python = str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
+    if not Path(python).exists():
+        session.run(sys.executable, "-m", "uv", "venv", "--seed", "-p", sys.executable, str(venv))
+    install(session, "-e", f".[{extra}]", venv=venv)
+    return python
 
 
 def run_pytest(
@@ -101,12 +113,7 @@ def run_pytest(
 @nox.session(venv_backend="none")
 def test(session: nox.Session) -> None:
     """ruff, mypy --strict and pytest -n auto in .venv (pytest gets the extra arguments)."""
-    # .venv, not a venv of nox's: developers and the docs use .venv/bin/python (and its pip).
-    venv = HERE / ".venv"
-    py = str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
-    if not Path(py).exists():
-        session.run(sys.executable, "-m", "uv", "venv", "--seed", "-p", sys.executable, str(venv))
-    install(session, "-e", ".[test]", venv=venv)
+    py = dot_venv(session, "test")
     session.run(py, "-m", "ruff", "check", *LINTED)
     session.run(py, "-m", "ruff", "format", "--check", *LINTED)
     session.run(py, "-m", "mypy")  # --strict on the package and the typed-client examples
@@ -155,11 +162,10 @@ def package(session: nox.Session) -> None:
             session.run(py, "-m", "sessionpool", "--help", external=True)
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def demo(session: nox.Session) -> None:
-    """The demo: moto on 127.0.0.1, 2 processes x 32 threads (arguments go to the demo)."""
-    install(session, "-e", ".[demo]")
-    session.run("python", "-m", "sessionpool", "demo", *session.posargs)
+    """The demo in .venv: moto on 127.0.0.1, 2 processes x 32 threads (arguments go to it)."""
+    session.run(dot_venv(session, "demo"), "-m", "sessionpool", "demo", *session.posargs)
 
 
 @nox.session
