@@ -51,7 +51,7 @@ nox.options.download_python = "never"  # only the Pythons that exist here, never
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["test"]
 
-# CI stops a run with SIGTERM: handled as Ctrl-C, nox then stops the command it is running
+# SIGTERM (a CI timeout, `kill`) is handled as Ctrl-C: nox then stops the command it is running
 # (terminate, then kill) instead of leaving it behind.
 signal.signal(signal.SIGTERM, signal.default_int_handler)
 
@@ -334,8 +334,8 @@ def matrix(session: nox.Session, cell: Cell | None) -> None:
     session.log(
         f"{cell.name}: Python {cell.python.release}, {' '.join(cell.pins) or 'newest'}; {scope}"
     )
-    row = {"cell": cell.name, "python": cell.python.release, "tests": " ".join(subset) or "all"}
-    row.update(boto3="?", botocore="?", result="failed: install")
+    row: dict[str, Any] = {"cell": cell.name, "python": cell.python.release, "boto3": "?"}
+    row.update(botocore="?", tests=" ".join(subset) or "all", result="failed: install")
     RESULTS.append(row)
     started = time.monotonic()
     try:
