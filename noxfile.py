@@ -158,7 +158,8 @@ def package(session: nox.Session) -> None:
         )
         # From a directory that is not the checkout, so the installed wheel is what gets imported.
         with session.chdir(tmp):
-            session.run(py, "-c", smoke, external=True)
+            session.log(f"{py} -c <the import smoke test>")
+            session.run(py, "-c", smoke, external=True, log=False)
             session.run(py, "-m", "sessionpool", "--help", external=True)
 
 
@@ -365,7 +366,8 @@ def run_cell(
     clean: dict[str, str | None] = {k: None for k in os.environ if k.startswith("AWS_")}
     clean.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
     with tempfile.TemporaryDirectory(prefix="sessionpool-matrix-") as tmp, session.chdir(tmp):
-        session.run("python", "-c", SMOKE, env=clean)
+        session.log("python -c <the import smoke test>")
+        session.run("python", "-c", SMOKE, env=clean, log=False)
     if cell.whole:  # mypy checks as Python 3.10 whatever runs it: the subset cells skip it
         row["result"] = "failed: mypy"
         cache = f"{session.virtualenv.location}/.mypy_cache"
