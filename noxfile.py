@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,8 +221,8 @@ SUBSET = "compat"
 CELL_TIMEOUT = 20 * 60
 MATRIX_SOAK_SECONDS = "5"  # the soak test's measured phase (the test session runs 30 s)
 
-# The version and the real interpreter (a venv's base, a shim's target); Python 2 runs it too,
-# so that a python2 found is named and skipped.
+# The version and the real interpreter (a venv's base); Python 2 runs it too, so that a
+# python2 found is named and skipped.
 PROBE = (
     "import os, sys; exe = getattr(sys, '_base_executable', None) or sys.executable;"
     " sys.stdout.write('%d.%d.%d ' % sys.version_info[:3] + os.path.realpath(exe))"
@@ -259,32 +260,43 @@ class Cell:
     whole: bool = False  # the whole suite and mypy, else only the tests marked SUBSET
 
 
+def probe(path: Path) -> tuple[str, str]:
+    """(version, real executable) of the Python at path, or ("", why it does not run)."""
+    try:
+        out = subprocess.run([path, "-S", "-c", PROBE], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as e:
+        return "", str(e)
+    if out.returncode != 0 or " " not in out.stdout:
+        return "", (out.stderr.strip().splitlines() or [f"exit code {out.returncode}"])[0]
+    release, real = out.stdout.split(" ", 1)
+    return release, real
+
+
 def find_pythons() -> tuple[list[Python], list[str]]:
     """The newest patch release of each Python 3.10+ minor version found (pyenv's versions,
     python3 and python3.X on PATH, this interpreter), oldest first; and why each other candidate
     was skipped."""
     candidates: list[Path] = []
-    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
-    for bin_dir in sorted(pyenv.glob("*/bin")):
+    skipped: list[str] = []
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    for bin_dir in sorted(pyenv.glob("versions/*/bin")):
         candidates += [p for p in (bin_dir / "python3", bin_dir / "python") if p.is_file()][:1]
     for directory in map(Path, filter(None, os.environ.get("PATH", "").split(os.pathsep))):
-        names = sorted(directory.glob("python3*")) if directory.is_dir() else []
-        candidates += [p for p in names if re.fullmatch(r"python3(\.\d+)?", p.name)]
+        if directory == pyenv / "shims":  # each runs one of the versions above, slowly
+            skipped.append(f"{directory}: pyenv's shims (its versions are read directly)")
+        elif directory.is_dir():
+            names = sorted(directory.glob("python3*"))
+            candidates += [p for p in names if re.fullmatch(r"python3(\.\d+)?", p.name)]
     candidates.append(Path(sys.executable))
-    skipped: list[str] = []
+    candidates = list(dict.fromkeys(candidates))
+    with ThreadPoolExecutor(max_workers=8) as threads:  # each probe is mostly waiting
+        probes = list(threads.map(probe, candidates))
     found_at: dict[str, Path] = {}  # real executable -> where it was first found
     usable: list[Python] = []
-    for path in dict.fromkeys(candidates):
-        try:
-            probe = subprocess.run([path, "-c", PROBE], capture_output=True, text=True, timeout=60)
-        except (OSError, subprocess.SubprocessError) as e:
-            skipped.append(f"{path}: does not run ({e})")
+    for path, (release, real) in zip(candidates, probes, strict=True):
+        if not release:
+            skipped.append(f"{path}: does not run: {real}")
             continue
-        if probe.returncode != 0 or " " not in probe.stdout:
-            first = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[0]
-            skipped.append(f"{path}: does not run: {first}")
-            continue
-        release, real = probe.stdout.split(" ", 1)
         version = tuple(map(int, release.split(".")))
         if found_at.setdefault(real, path) != path:
             skipped.append(f"{path}: the same interpreter as {found_at[real]}")
