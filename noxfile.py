@@ -216,8 +216,8 @@ FLOOR_NEWEST_PYTHON = (3, 12)
 # The Pythons between the oldest and the newest, and the floor, run only the tests marked compat
 # (credentials, threads, fork, the loader, the emitter), so that the matrix fits its budget.
 SUBSET = "compat"
-# A hung pytest fails its cell instead of hanging the run. Not a speed limit: the whole suite
-# took 12.5 minutes under a load of 14 on 2 cores (3 on a quiet machine).
+# A hung pytest fails its cell instead of hanging the run. Not a speed limit: the whole suite's
+# pytest took 12.5 minutes here under a load of 14 on 2 cores.
 CELL_TIMEOUT = 20 * 60
 MATRIX_SOAK_SECONDS = "5"  # the soak test's measured phase (the test session runs 30 s)
 
