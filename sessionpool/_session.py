@@ -218,6 +218,7 @@ class PooledSession(boto3.session.Session):
                         memo_key = client = None
                     if client is not None:
                         return client  # counted by the memo, with the client's meter
+            kwargs, args = mask_secrets(kwargs, args)  # first: no frame below holds a secret
             client, meter = self.metered_client(service_name, args, kwargs)
             if memo_key is not None and not self.retired:
                 self._memo.remember(memo_key, self, client, meter)
@@ -227,9 +228,9 @@ class PooledSession(boto3.session.Session):
         self, service_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> tuple[Any, Callable[[], Any]]:
         """This session's cached client for these arguments (made on first use), and its meter
-        (which the pool's memo calls to count a hit)."""
+        (which the pool's memo calls to count a hit). The arguments' secrets are already masked
+        (``mask_secrets``) by the caller."""
         _check_service(service_name)
-        kwargs, args = mask_secrets(kwargs, args)
         cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
         self._refresh_builtins()  # may drop the cache: a plugin changed the built-ins
         client = self._clients.get(cache_key)
