@@ -28,9 +28,9 @@ in ``sessions`` (an untracked session would never be evicted, closed or counted:
 Either the owner's check sees the pop, or the dropper sees the entry. A reader that meets a
 half-dropped slot misses and takes the slow path, which looks again.
 
-**Counts.** Hits are counted where they happen, without a lock: the hot path's getters count
-themselves (see ``PooledSession._counting``), memo and cache hits count on the session
-(``PooledSession.hit``); a dropped session's hits move to ``Counters.retired_hits``.
+**Counts.** Hits are counted where they happen, without a lock: every cached client has a meter
+(see ``PooledSession._meter``), which the hot path, the memo and cache hits call; a dropped
+session's hits move to ``Counters.retired_hits``.
 Sessions per key (``key_sessions``, under the pool's lock) say when a key has no session left;
 drops reach it through the lock-free ``Counters.dropped`` deque, settled on the next slow path.
 
