@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests._threads import run_together
 from tests.integration import _support
 from tests.integration.conftest import FrameworkEnv
+from tests.support.threads import run_together
 
 DEFAULT_KEY_ID = "AKIADEFAULTEXAMPLE00"  # what a call that names no key signs with (not strict)
 WSGI_SERVER = Path(__file__).resolve().parent / "_wsgi_server.py"

@@ -25,9 +25,10 @@ from pathlib import Path
 import pytest
 
 import sessionpool
-from tests.conftest import CONFIG, CREDENTIALS, MotoServer
 from tests.integration import _support
 from tests.integration.worker_site import _it_probe
+from tests.support.aws import CONFIG, CREDENTIALS
+from tests.support.servers import MotoServer
 
 # A user's project with its own conftest.py and pytest.ini: test_user_project.py runs it as its
 # users would, in a pytest of its own; it is not part of this suite.

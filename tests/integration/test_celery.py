@@ -19,9 +19,9 @@ import uuid
 
 import pytest
 
-from tests.conftest import MotoServer
 from tests.integration import _support
 from tests.integration.conftest import FrameworkEnv
+from tests.support.servers import MotoServer
 
 celery = pytest.importorskip("celery")
 

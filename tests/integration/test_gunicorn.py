@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MotoServer
 from tests.integration import _support
 from tests.integration.conftest import FrameworkEnv
+from tests.support.servers import MotoServer
 
 pytest.importorskip("gunicorn")
 
