@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import sessionpool
 from tests.support.aws import CONFIG, CREDENTIALS, KNOWN_SECRETS, isolate_aws_env
+from tests.support.clock import FakeClock
 from tests.support.logs import WIRE_LOGGERS, SecretScan
 from tests.support.servers import MotoServer
 from tests.support.servers import refused_port as _refused_port
@@ -84,6 +86,27 @@ def refused_port() -> Iterator[int]:
 def close_log(monkeypatch: pytest.MonkeyPatch) -> CloseLog:
     """Counts every ``BaseClient.close`` during the test, per client."""
     return install_close_log(monkeypatch)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock only the test moves, for pools made with ``clock=``."""
+    return FakeClock()
+
+
+@pytest.fixture
+def bounded(aws_env: object, clock: FakeClock) -> Iterator[Callable[..., sessionpool.SessionPool]]:
+    """Makes pools on the test's clock (``bounded(max_keys=2)``), all closed after the test."""
+    pools: list[sessionpool.SessionPool] = []
+
+    def make(**kwargs: Any) -> sessionpool.SessionPool:
+        pool = sessionpool.SessionPool(clock=clock, **kwargs)
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        pool.close()
 
 
 @pytest.fixture

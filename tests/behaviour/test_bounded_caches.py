@@ -1,18 +1,21 @@
-"""Every cache the pool keeps is bounded by default, and walking other threads' tables is safe.
+"""Bounded caches meet real calls: what eviction and the bounds do to clients that are in use.
 
-* A session's cached clients: at most ``max_clients`` (64), least recently used out; a client
-  pushed out keeps working for whoever holds it and is closed once nobody does.
-* Keys: at most ``max_keys`` (128 by default); a key's credentials are forgotten once no session
-  of it remains, so a multi-tenant server handed ever new keys keeps no secret it no longer uses.
-* The bounds and ``stats()`` read other threads' tables without a lock; a garbage collection in
-  the middle of that (finalizers, ``gc.callbacks``) may change them: never a ``RuntimeError``.
+* A client pushed out of a session's cache (``max_clients``) keeps working for whoever holds it
+  and is closed once nobody does.
+* Eviction of a key (``max_keys``) never breaks a call in flight in another thread, and the next
+  call gets a fresh client, never a closed one; so does a key evicted as idle (``idle_timeout``).
+* A key's credentials are forgotten once no session of it remains, so a multi-tenant server
+  handed ever new keys keeps no secret it no longer uses.
+
+The bounds themselves, on the pool's tables without a server: ``tests/unit/test_bounds.py``.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import threading
-from collections.abc import Iterator
+import uuid
 from typing import Any
 
 import botocore.endpoint
@@ -20,11 +23,13 @@ import pytest
 from botocore.config import Config
 
 from sessionpool import SessionPool
+from tests.support.clock import FakeClock
 from tests.support.logs import quiet_botocore
 from tests.support.memory import planted_keys, planted_strings
+from tests.support.tags import CloseLog
 from tests.support.threads import run_together
 
-pytestmark = pytest.mark.compat
+JOIN_TIMEOUT = 60.0
 
 
 def config(i: int) -> Config:
@@ -45,35 +50,16 @@ def closed_endpoints(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return closed
 
 
-# -- a session's clients --------------------------------------------------------------------------
+def make_bucket(pool: SessionPool, **key_args: Any) -> str:
+    name = f"bounds-{uuid.uuid4().hex[:20]}"
+    pool.client("s3", **key_args).create_bucket(Bucket=name)
+    return name
 
 
-def test_a_session_caches_at_most_max_clients(aws_env: object) -> None:
-    with SessionPool(max_clients=8) as pool, quiet_botocore():
-        for i in range(40):
-            pool.client("s3", config=config(i))
-        assert pool.stats()["clients"] == 8
-        assert pool.get_session().client_count == 8
+# -- a session's clients ---------------------------------------------------------------------------
 
 
-def test_the_default_bound_is_64_clients(aws_env: object) -> None:
-    with SessionPool() as pool, quiet_botocore():
-        for i in range(100):
-            pool.client("s3", config=config(i))
-        assert pool.stats()["clients"] == 64
-
-
-def test_a_client_in_constant_use_stays_while_others_come_and_go(aws_env: object) -> None:
-    with SessionPool(max_clients=4) as pool, quiet_botocore():
-        hot = pool.client("s3")
-        with_args = pool.client("sqs", region="eu-west-1")
-        for i in range(20):
-            assert pool.client("s3") is hot  # the hot path
-            assert pool.client("sqs", region="eu-west-1") is with_args  # the memo path
-            pool.client("dynamodb", config=config(i))
-        assert pool.client("s3") is hot and pool.client("sqs", region="eu-west-1") is with_args
-
-
+@pytest.mark.compat
 def test_a_client_pushed_out_works_for_its_holder_and_closes_when_let_go(
     aws_env: object, closed_endpoints: list[Any]
 ) -> None:
@@ -90,43 +76,64 @@ def test_a_client_pushed_out_works_for_its_holder_and_closes_when_let_go(
         assert endpoint in closed_endpoints
 
 
-def test_resources_are_bounded_too(aws_env: object) -> None:
-    with SessionPool(max_clients=3) as pool, quiet_botocore():
-        for i in range(10):
-            pool.resource("s3", config=config(i))
-        assert len(pool.get_session()._resources) == 3
+# -- keys ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, "64", True])
-def test_max_clients_must_be_a_positive_whole_number(aws_env: object, bad: Any) -> None:
-    from sessionpool import InvalidArgumentError
+def test_eviction_does_not_break_a_call_in_progress_in_another_thread(
+    bounded: Any, close_log: CloseLog
+) -> None:
+    pool = bounded(max_keys=1)
+    bucket = make_bucket(pool, profile="prod")
+    body = os.urandom(8 * 1024 * 1024)  # far more than loopback buffers hold: still in flight
+    pool.client("s3", profile="prod").put_object(Bucket=bucket, Key="big", Body=body)
+    in_call = threading.Event()
+    evicted = threading.Event()
+    outcome: dict[str, Any] = {}
 
-    with pytest.raises(InvalidArgumentError, match="max_clients"):
-        SessionPool(max_clients=bad)
+    def reader() -> None:  # thread A: in the middle of reading the body when B evicts
+        s3 = pool.client("s3", profile="prod")
+        stream = s3.get_object(Bucket=bucket, Key="big")["Body"]
+        first = stream.read(64 * 1024)
+        in_call.set()
+        evicted.wait(JOIN_TIMEOUT)
+        outcome["body"] = first + stream.read()
+        outcome["old_closed"] = close_log.count(s3)
+        fresh = pool.client("s3", profile="prod")
+        outcome["fresh_is_old"] = fresh is s3
+        outcome["fresh_closed"] = close_log.count(fresh)
+        outcome["fresh_read"] = fresh.get_object(Bucket=bucket, Key="big")["Body"].read()
+
+    def evictor() -> None:  # thread B: a new key over the cap evicts prod
+        in_call.wait(JOIN_TIMEOUT)
+        pool.client("s3", profile="dev")
+        evicted.set()
+
+    threads = [threading.Thread(target=reader), threading.Thread(target=evictor)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(JOIN_TIMEOUT)
+        assert not t.is_alive()
+    assert outcome["old_closed"] == 1  # the eviction really closed the client mid-read
+    assert outcome["body"] == body
+    assert outcome["fresh_is_old"] is False
+    assert outcome["fresh_closed"] == 0
+    assert outcome["fresh_read"] == body
 
 
-# -- keys and their credentials -----------------------------------------------------------------
+def test_a_fresh_client_after_idle_eviction_makes_real_calls(
+    bounded: Any, clock: FakeClock
+) -> None:
+    pool = bounded(idle_timeout=60)
+    bucket = make_bucket(pool, profile="prod")
+    clock.now += 61
+    assert pool.prune() == 1
+    s3 = pool.client("s3", profile="prod")
+    s3.put_object(Bucket=bucket, Key="k", Body=b"after eviction")
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"after eviction"
 
 
-def test_the_default_bound_keeps_at_most_128_keys(aws_env: object) -> None:
-    with SessionPool() as pool, quiet_botocore():
-        for i in range(150):
-            pool.client("s3", **planted_keys(i))
-        assert pool.stats()["sessions"] == 128
-        assert pool.stats()["evictions"] == 150 - 128
-
-
-def test_max_keys_none_is_unbounded_and_pickles_as_such(aws_env: object) -> None:
-    import pickle
-
-    with SessionPool(max_keys=None) as pool, quiet_botocore():
-        for i in range(130):
-            pool.client("s3", **planted_keys(i))
-        assert pool.stats()["sessions"] == 130
-        assert pickle.loads(pickle.dumps(pool)) is pool
-        assert pool._config.max_keys is None
-
-
+@pytest.mark.compat
 def test_credentials_are_forgotten_when_no_session_of_their_key_remains(
     aws_env: object,
 ) -> None:
@@ -138,63 +145,3 @@ def test_credentials_are_forgotten_when_no_session_of_their_key_remains(
         gc.collect()
         assert planted_strings() == set()
         assert pool.stats()["sessions"] == 0
-
-
-def test_credentials_of_a_key_in_use_elsewhere_are_kept(aws_env: object) -> None:
-    with SessionPool() as pool, quiet_botocore():
-        pool.client("s3", **planted_keys(1))  # this thread keeps a session of the key
-        run_together(2, lambda _: pool.client("s3", **planted_keys(1)))
-        resolutions = pool.stats()["credential_resolutions"]
-        run_together(1, lambda _: pool.client("s3", **planted_keys(1)))
-        assert pool.stats()["credential_resolutions"] == resolutions
-
-
-# -- walking other threads' tables ----------------------------------------------------------------
-
-
-@pytest.fixture
-def collection_inside_every_walk() -> Iterator[list[Any]]:
-    """A garbage collection at almost every allocation, with a ``gc.callbacks`` hook (as a
-    metrics agent installs) that changes the tables being walked, once per walk."""
-    changes: list[Any] = []
-    thresholds = gc.get_threshold()
-    gc.set_threshold(1, 1, 1)
-    gc.callbacks.append(lambda phase, info: changes and changes.pop()())
-    try:
-        yield changes
-    finally:
-        gc.callbacks.pop()
-        gc.set_threshold(*thresholds)
-
-
-def test_stats_and_bounds_survive_a_table_changing_under_a_collection(
-    aws_env: object, collection_inside_every_walk: list[Any]
-) -> None:
-    with SessionPool(max_keys=256, idle_timeout=3600) as pool, quiet_botocore():
-        ready, done = threading.Barrier(2), threading.Event()
-
-        def worker() -> None:
-            for i in range(8):
-                pool.client("s3", **planted_keys(i))
-            ready.wait()
-            done.wait(120)
-
-        thread = threading.Thread(target=worker)
-        thread.start()
-        ready.wait()
-        try:
-            slot = next(
-                s for s in pool._registry.slots if s.sessions and s is not pool._registry.slot()
-            )
-            session = next(iter(slot.sessions.values()))
-            for _ in range(20):
-                # Each walk meets a collection whose callback adds to the slot's tables.
-                collection_inside_every_walk.append(
-                    lambda: slot.sessions.setdefault(object(), session)  # type: ignore[arg-type]
-                )
-                collection_inside_every_walk.append(lambda: slot.fast.setdefault(object(), session))
-                pool.stats()
-                pool.prune()
-        finally:
-            done.set()
-            thread.join()

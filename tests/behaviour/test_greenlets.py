@@ -168,14 +168,6 @@ def test_greenlets_share_the_service_resource_and_keep_their_own_batch_writers(
     assert out["total"] == 240
 
 
-def test_scopefunc_values_are_checked(aws_env: Any) -> None:
-    from sessionpool import InvalidArgumentError, SessionPool
-
-    for bad in ("process", "", 5, None):
-        with pytest.raises(InvalidArgumentError, match="scopefunc"):
-            SessionPool(scopefunc=bad)  # type: ignore[arg-type]
-
-
 def test_a_callable_scope_is_released_explicitly(aws_env: Any) -> None:
     from sessionpool import SessionPool
 
@@ -190,15 +182,6 @@ def test_a_callable_scope_is_released_explicitly(aws_env: Any) -> None:
         assert pool.stats()["sessions"] == 1
         owner[0] = "request-1"
         assert pool.client("s3") is first
-
-
-def test_a_pool_with_a_lambda_scope_refuses_to_pickle_with_a_clear_error(aws_env: Any) -> None:
-    import pickle
-
-    from sessionpool import SessionPool
-
-    with SessionPool(scopefunc=lambda: 1) as pool, pytest.raises(TypeError, match="scopefunc"):
-        pickle.dumps(pool)
 
 
 def test_release_in_a_thread_closes_its_clients_and_starts_afresh(aws_env: Any) -> None:

@@ -6,12 +6,20 @@ is an error here. A test that needs an answer belongs in ``tests/behaviour``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import sessionpool
 from tests.support.aws import isolate_aws_env
+
+
+@dataclass(frozen=True)
+class NoServer:
+    """What ``aws_env`` returns here: the endpoint requests would go to, where none is served."""
+
+    url: str
 
 
 @pytest.fixture(scope="session")
@@ -22,10 +30,10 @@ def moto_server() -> None:
 @pytest.fixture
 def aws_env(
     monkeypatch: pytest.MonkeyPatch, aws_files: tuple[Path, Path], refused_port: int
-) -> str:
-    """An isolated AWS environment whose endpoint refuses connections; returns that URL."""
+) -> NoServer:
+    """An isolated AWS environment whose endpoint refuses connections."""
     config, credentials = aws_files
-    url = f"http://127.0.0.1:{refused_port}"
-    isolate_aws_env(monkeypatch, config, credentials, url)
+    endpoint = NoServer(f"http://127.0.0.1:{refused_port}")
+    isolate_aws_env(monkeypatch, config, credentials, endpoint.url)
     sessionpool.set_default_pool(None)  # as the shared aws_env: no pool from another test
-    return url
+    return endpoint

@@ -1,64 +1,85 @@
-"""Bounds: ``max_keys`` (least recently used first) and ``idle_timeout`` (issue 4; HAZARDS R1, R4).
+"""Bounds: every cache the pool keeps is bounded, checked on the pool's own tables.
 
-Time is a fake clock passed as ``clock=``; nothing here waits for real time. Eviction must close
-the evicted clients, leave a call in progress in another thread unharmed, and hand out a fresh
-client afterwards, never a closed one.
+* A session's cached clients: at most ``max_clients`` (64 by default), least recently used out;
+  a client in constant use (hot path or memo) stays.
+* Keys: at most ``max_keys`` (128 by default), the least recently used key out, not the oldest;
+  eviction closes the evicted key's clients in every live thread; ``None`` is unbounded.
+* ``idle_timeout``: ``prune()`` evicts a key idle longer, never one in constant hot-path use.
+* The bounds and ``stats()`` read other threads' tables without a lock; a garbage collection in
+  the middle of that (finalizers, ``gc.callbacks``) may change them: never a ``RuntimeError``.
+
+Time is a fake clock passed as ``clock=`` (the ``bounded`` fixture); nothing here waits for real
+time, and nothing makes a request: what happens to calls in flight, and to clients pushed out
+while held, is in ``tests/behaviour/test_bounded_caches.py``.
 """
 
 from __future__ import annotations
 
-import os
+import gc
+import pickle
 import threading
-import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.config import Config
 
 from sessionpool import SessionPool
-from tests.support.tags import CloseLog, install_close_log
+from tests.support.clock import FakeClock
+from tests.support.logs import quiet_botocore
+from tests.support.memory import planted_keys
+from tests.support.tags import CloseLog
+from tests.support.threads import run_together
 
 JOIN_TIMEOUT = 60.0
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+# -- a session's clients ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def config(i: int) -> Config:
+    """A Config of its own: a client of its own (configs are keyed by value)."""
+    return Config(connect_timeout=1 + i / 1000)
 
 
-@pytest.fixture
-def close_log(monkeypatch: pytest.MonkeyPatch) -> CloseLog:
-    return install_close_log(monkeypatch)
+@pytest.mark.compat
+def test_a_session_caches_at_most_max_clients(aws_env: object) -> None:
+    with SessionPool(max_clients=8) as pool, quiet_botocore():
+        for i in range(40):
+            pool.client("s3", config=config(i))
+        assert pool.stats()["clients"] == 8
+        assert pool.get_session().client_count == 8
 
 
-@pytest.fixture
-def bounded(aws_env: Any, clock: FakeClock) -> Any:
-    pools: list[SessionPool] = []
-
-    def make(**kwargs: Any) -> SessionPool:
-        pool = SessionPool(clock=clock, **kwargs)
-        pools.append(pool)
-        return pool
-
-    yield make
-    for pool in pools:
-        pool.close()
+@pytest.mark.compat
+def test_the_default_bound_is_64_clients(aws_env: object) -> None:
+    with SessionPool() as pool, quiet_botocore():
+        for i in range(100):
+            pool.client("s3", config=config(i))
+        assert pool.stats()["clients"] == 64
 
 
-def make_bucket(pool: SessionPool, **key_args: Any) -> str:
-    name = f"bounds-{uuid.uuid4().hex[:20]}"
-    pool.client("s3", **key_args).create_bucket(Bucket=name)
-    return name
+@pytest.mark.compat
+def test_a_client_in_constant_use_stays_while_others_come_and_go(aws_env: object) -> None:
+    with SessionPool(max_clients=4) as pool, quiet_botocore():
+        hot = pool.client("s3")
+        with_args = pool.client("sqs", region="eu-west-1")
+        for i in range(20):
+            assert pool.client("s3") is hot  # the hot path
+            assert pool.client("sqs", region="eu-west-1") is with_args  # the memo path
+            pool.client("dynamodb", config=config(i))
+        assert pool.client("s3") is hot and pool.client("sqs", region="eu-west-1") is with_args
 
 
-# -- max_keys ------------------------------------------------------------------------------------
+@pytest.mark.compat
+def test_resources_are_bounded_too(aws_env: object) -> None:
+    with SessionPool(max_clients=3) as pool, quiet_botocore():
+        for i in range(10):
+            pool.resource("s3", config=config(i))
+        assert len(pool.get_session()._resources) == 3
+
+
+# -- keys ------------------------------------------------------------------------------------------
 
 
 def test_max_keys_evicts_the_least_recently_used_key_not_the_oldest(
@@ -109,49 +130,36 @@ def test_max_keys_closes_every_client_of_the_evicted_key_in_every_live_thread(
     assert pool.stats()["evictions"] == 1
 
 
-def test_eviction_does_not_break_a_call_in_progress_in_another_thread(
-    bounded: Any, close_log: CloseLog
-) -> None:
-    pool = bounded(max_keys=1)
-    bucket = make_bucket(pool, profile="prod")
-    body = os.urandom(8 * 1024 * 1024)  # far more than loopback buffers hold: still in flight
-    pool.client("s3", profile="prod").put_object(Bucket=bucket, Key="big", Body=body)
-    in_call = threading.Event()
-    evicted = threading.Event()
-    outcome: dict[str, Any] = {}
-
-    def reader() -> None:  # thread A: in the middle of reading the body when B evicts
-        s3 = pool.client("s3", profile="prod")
-        stream = s3.get_object(Bucket=bucket, Key="big")["Body"]
-        first = stream.read(64 * 1024)
-        in_call.set()
-        evicted.wait(JOIN_TIMEOUT)
-        outcome["body"] = first + stream.read()
-        outcome["old_closed"] = close_log.count(s3)
-        fresh = pool.client("s3", profile="prod")
-        outcome["fresh_is_old"] = fresh is s3
-        outcome["fresh_closed"] = close_log.count(fresh)
-        outcome["fresh_read"] = fresh.get_object(Bucket=bucket, Key="big")["Body"].read()
-
-    def evictor() -> None:  # thread B: a new key over the cap evicts prod
-        in_call.wait(JOIN_TIMEOUT)
-        pool.client("s3", profile="dev")
-        evicted.set()
-
-    threads = [threading.Thread(target=reader), threading.Thread(target=evictor)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(JOIN_TIMEOUT)
-        assert not t.is_alive()
-    assert outcome["old_closed"] == 1  # the eviction really closed the client mid-read
-    assert outcome["body"] == body
-    assert outcome["fresh_is_old"] is False
-    assert outcome["fresh_closed"] == 0
-    assert outcome["fresh_read"] == body
+@pytest.mark.compat
+def test_the_default_bound_keeps_at_most_128_keys(aws_env: object) -> None:
+    with SessionPool() as pool, quiet_botocore():
+        for i in range(150):
+            pool.client("s3", **planted_keys(i))
+        assert pool.stats()["sessions"] == 128
+        assert pool.stats()["evictions"] == 150 - 128
 
 
-# -- idle_timeout --------------------------------------------------------------------------------
+@pytest.mark.compat
+def test_max_keys_none_is_unbounded_and_pickles_as_such(aws_env: object) -> None:
+    with SessionPool(max_keys=None) as pool, quiet_botocore():
+        for i in range(130):
+            pool.client("s3", **planted_keys(i))
+        assert pool.stats()["sessions"] == 130
+        assert pickle.loads(pickle.dumps(pool)) is pool
+        assert pool._config.max_keys is None
+
+
+@pytest.mark.compat
+def test_credentials_of_a_key_in_use_elsewhere_are_kept(aws_env: object) -> None:
+    with SessionPool() as pool, quiet_botocore():
+        pool.client("s3", **planted_keys(1))  # this thread keeps a session of the key
+        run_together(2, lambda _: pool.client("s3", **planted_keys(1)))
+        resolutions = pool.stats()["credential_resolutions"]
+        run_together(1, lambda _: pool.client("s3", **planted_keys(1)))
+        assert pool.stats()["credential_resolutions"] == resolutions
+
+
+# -- idle_timeout ----------------------------------------------------------------------------------
 
 
 def test_prune_evicts_a_key_idle_longer_than_the_timeout_and_closes_its_clients(
@@ -173,18 +181,6 @@ def test_prune_evicts_a_key_idle_longer_than_the_timeout_and_closes_its_clients(
     assert fresh is not prod
     assert close_log.count(fresh) == 0
     assert pool.client("s3") is default
-
-
-def test_a_fresh_client_after_idle_eviction_makes_real_calls(
-    bounded: Any, clock: FakeClock
-) -> None:
-    pool = bounded(idle_timeout=60)
-    bucket = make_bucket(pool, profile="prod")
-    clock.now += 61
-    assert pool.prune() == 1
-    s3 = pool.client("s3", profile="prod")
-    s3.put_object(Bucket=bucket, Key="k", Body=b"after eviction")
-    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"after eviction"
 
 
 def test_a_key_in_constant_hot_path_use_is_never_evicted_as_idle(
@@ -233,3 +229,55 @@ def test_an_unused_key_is_evicted_while_another_key_stays_hot(
     assert evicted_at == [2]  # prod idle 75 s at step 2 (25, 50, 75)
     assert close_log.count(prod) == 1
     assert close_log.count(default) == 0
+
+
+# -- walking other threads' tables -----------------------------------------------------------------
+
+
+@pytest.fixture
+def collection_inside_every_walk() -> Iterator[list[Any]]:
+    """A garbage collection at almost every allocation, with a ``gc.callbacks`` hook (as a
+    metrics agent installs) that changes the tables being walked, once per walk."""
+    changes: list[Any] = []
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1, 1, 1)
+    gc.callbacks.append(lambda phase, info: changes and changes.pop()())
+    try:
+        yield changes
+    finally:
+        gc.callbacks.pop()
+        gc.set_threshold(*thresholds)
+
+
+@pytest.mark.compat
+def test_stats_and_bounds_survive_a_table_changing_under_a_collection(
+    aws_env: object, collection_inside_every_walk: list[Any]
+) -> None:
+    with SessionPool(max_keys=256, idle_timeout=3600) as pool, quiet_botocore():
+        ready, done = threading.Barrier(2), threading.Event()
+
+        def worker() -> None:
+            for i in range(8):
+                pool.client("s3", **planted_keys(i))
+            ready.wait()
+            done.wait(120)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        ready.wait()
+        try:
+            slot = next(
+                s for s in pool._registry.slots if s.sessions and s is not pool._registry.slot()
+            )
+            session = next(iter(slot.sessions.values()))
+            for _ in range(20):
+                # Each walk meets a collection whose callback adds to the slot's tables.
+                collection_inside_every_walk.append(
+                    lambda: slot.sessions.setdefault(object(), session)  # type: ignore[arg-type]
+                )
+                collection_inside_every_walk.append(lambda: slot.fast.setdefault(object(), session))
+                pool.stats()
+                pool.prune()
+        finally:
+            done.set()
+            thread.join()

@@ -145,12 +145,6 @@ def test_session_token_is_part_of_the_key(pool: SessionPool) -> None:
     assert frozen(b).token == "token-two"
 
 
-def test_explicit_keys_make_real_calls(pool: SessionPool, bucket: str) -> None:
-    s3 = pool.client("s3", aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET_A)
-    s3.put_object(Bucket=bucket, Key="explicit", Body=b"signed by explicit keys")
-    assert s3.get_object(Bucket=bucket, Key="explicit")["Body"].read() == b"signed by explicit keys"
-
-
 # -- pool defaults -------------------------------------------------------------------------------
 
 

@@ -308,11 +308,6 @@ def test_strict_pickles(strict_pool: SessionPool) -> None:
     assert copy is strict_pool  # the same process finds the same pool
 
 
-def test_strict_must_be_a_bool(aws_env: object) -> None:
-    with pytest.raises(sessionpool.InvalidArgumentError, match="strict"):
-        SessionPool(strict="yes")  # type: ignore[arg-type]
-
-
 # -- the default pool ----------------------------------------------------------------------------
 
 

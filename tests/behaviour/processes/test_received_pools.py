@@ -98,6 +98,9 @@ def test_a_pool_pushed_out_while_a_task_still_uses_it_keeps_working(
     s3.list_buckets()
 
 
+# -- the limit -------------------------------------------------------------------------------------
+
+
 def test_the_limit_comes_from_the_environment(
     aws_env: Any, fresh_registry: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -111,6 +114,29 @@ def test_the_limit_comes_from_the_environment(
 def test_bad_limits_are_refused(fresh_registry: None, bad: Any) -> None:
     with pytest.raises(InvalidArgumentError, match="positive whole number"):
         sessionpool.set_received_limit(bad)
+
+
+@pytest.mark.parametrize("value", ["garbage", "0", "-3", "2.5", ""])
+def test_a_bad_received_pools_variable_fails_every_unpickle_and_keeps_nothing(
+    aws_env: Any, fresh_registry: None, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SESSIONPOOL_RECEIVED_POOLS", value)
+    sent = []
+    for _ in range(20):
+        maker = SessionPool()
+        sent.append(pickle.dumps(maker))
+        maker.close()  # as in a worker: the pool that was pickled is not here
+    for data in sent + sent:  # each twice: the second unpickle of a pool fails too
+        with pytest.raises(InvalidArgumentError) as caught:
+            pickle.loads(data)  # noqa: S301 - our own pickle
+        message = str(caught.value)
+        assert "SESSIONPOOL_RECEIVED_POOLS" in message
+        assert repr(value) in message
+        assert "positive whole number" in message
+    assert _received.received_count() == 0
+
+
+# -- a spawned worker ------------------------------------------------------------------------------
 
 
 def job(pool: SessionPool, env: dict[str, str]) -> dict[str, int]:
