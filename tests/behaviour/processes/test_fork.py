@@ -8,6 +8,7 @@ child fails the test instead of hanging the suite.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import select
 import shlex
@@ -295,3 +296,37 @@ def test_the_pool_starts_no_background_threads(aws_env: Any) -> None:
 
     started = [t.name for t in threading.enumerate() if t not in before]
     assert started == []
+
+
+# -- counts in a child ---------------------------------------------------------------------------
+
+STATS_CHILD_TIMEOUT = 120.0
+
+
+def test_a_forked_childs_stats_count_only_its_own_credential_resolutions(
+    aws_env: Any, tmp_path: Path
+) -> None:
+    # stats() are "counts for this process": sessions_created starts again at 0 in a child, and
+    # so must credential_resolutions, or "one resolution per key per process" cannot be read off
+    # the stats in a worker process. (No requests: making clients resolves credentials only.)
+    report = tmp_path / "child.txt"
+    with SessionPool() as pool:
+        pool.client("s3")
+        pool.client("s3", profile="prod")
+        assert pool.stats()["credential_resolutions"] == 2
+
+        def child() -> None:
+            pool.client("s3", profile="dev")
+            s = pool.stats()
+            counts = {k: s[k] for k in ("sessions_created", "credential_resolutions")}
+            if counts != {"sessions_created": 1, "credential_resolutions": 1}:
+                report.write_text(f"child stats: {counts}")
+                raise SystemExit(1)
+
+        process = multiprocessing.get_context("fork").Process(target=child)
+        process.start()
+        process.join(STATS_CHILD_TIMEOUT)
+        if process.is_alive():
+            process.kill()
+            process.join(STATS_CHILD_TIMEOUT)
+        assert process.exitcode == 0, report.read_text() if report.exists() else process.exitcode
