@@ -1,4 +1,4 @@
-"""Eviction forgets everything, leaves nothing untracked, and counters only grow (issue 10).
+"""Eviction forgets everything, leaves nothing untracked, and counters only grow.
 
 * **Secrets**: with ``max_keys=2``, after 300 keys each with explicit credentials, no secret of an
   evicted key is reachable in memory (every object the garbage collector knows, and the

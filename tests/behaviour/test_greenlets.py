@@ -1,5 +1,5 @@
 """Greenlets: under gevent's monkey patching, the greenlets of one OS thread share its sessions
-and clients (HAZARDS G1; issue 9).
+and clients (HAZARDS G1); ``scopefunc`` chooses otherwise.
 
 ``threading.local`` is per greenlet once gevent patches it, so a pool keyed by it made one
 session and one client per greenlet (500 greenlets: 501 sessions, +191 MiB). Each case runs in a

@@ -1,4 +1,4 @@
-"""Plugins and hooks behave as in boto3 (HAZARDS P1, P2; issue 9).
+"""Plugins and hooks behave as in boto3 (HAZARDS P1, P2).
 
 * A plugin that edits botocore's built-in handlers after a pool was used (moto appends its
   ``before-send`` interceptor when imported) reaches every session made afterwards, in any pool,

@@ -1,4 +1,4 @@
-"""Tracebacks formatted with local variables show no secret (issue 4, HAZARDS X1).
+"""Tracebacks formatted with local variables show no secret (HAZARDS X1).
 
 ``traceback.TracebackException(..., capture_locals=True)`` (and tools built on it: error
 trackers, rich tracebacks, pytest's ``--showlocals``) print ``repr()`` of every local of every

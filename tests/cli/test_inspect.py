@@ -234,7 +234,7 @@ NOW = datetime.datetime(2026, 11, 29, 16, 7, 30, tzinfo=datetime.timezone.utc)
         (datetime.timedelta(days=1, minutes=5), "2026-11-30 16:12 UTC (in 1 day)"),
         (datetime.timedelta(days=3, hours=4), "2026-12-02 20:07 UTC (in 3 days 4 h)"),
         (datetime.timedelta(days=45, hours=4), "2027-01-13 20:07 UTC (in 45 days)"),
-        # The "in 37911955 min":
+        # Far in the future (once shown as "in 37911955 min"):
         (
             datetime.timedelta(minutes=37911955),
             "2098-12-29 10:02 UTC (in 26,327 days (about 72 years))",

@@ -1,6 +1,6 @@
 """A user's own test suite, run as its users run it: the pytest plugin isolates every pool per test.
 
-``user_project/`` is a small project (issue 16): an application module with a module-level
+``user_project/`` is a small project: an application module with a module-level
 ``SessionPool`` and code using the default pool (``sessionpool.client()``), and 14 tests that use
 ``mock_aws`` as a decorator and as a fixture, a ``ThreadedMotoServer`` per test on a free port
 reached through a monkeypatched ``AWS_ENDPOINT_URL``, a moto server for the session with a bucket

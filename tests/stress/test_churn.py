@@ -1,12 +1,13 @@
-"""Thread exit and executor churn (issue 4; HAZARDS R2, R3).
+"""Executor churn: a thread's clients are closed when it ends, so descriptors and memory stay flat
+over rounds of executors (HAZARDS R2, R3).
 
 Ten ``ThreadPoolExecutor``s of 8 workers each, one after the other, each used for real S3 calls
 through one pool (two keys per worker) and shut down. When a worker thread ends, the pool's
 finalizer on its slot closes that thread's clients, so after every shutdown the process holds
 exactly the descriptors it held before, and memory does not grow from round to round.
 
-The server runs in a process of its own (see ``tests/_reliability.py``), so the descriptors and
-memory measured here are the pool's alone.
+The server runs in a process of its own (``MotoProcess`` in ``tests/support/servers.py``), so
+the descriptors and memory measured here are the pool's alone.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Faults: the server stops and restarts in the middle of a run (issue 4).
+"""Faults: when the server stops and restarts in the middle of a run, calls fail with botocore's
+errors while it is down, and the same pool and clients recover by themselves, losing nothing.
 
-A moto server in a process of its own (``tests/_reliability.py``) is stopped (listening socket
-and every open connection closed) and started again on the same port, three times, while four
-long-lived threads use one pool. Moto keeps its data in that process, so what was written before
-a fault is still there after it. The run happens once per module; each test checks one promise.
-"""
+A moto server in a process of its own (``MotoProcess``, ``tests/support/servers.py``) is stopped
+(listening socket and every open connection closed) and started again on the same port, three times,
+while four long-lived threads use one pool. Moto keeps its data in that process, so what was written
+before a fault is still there after it. The run happens once per module; each test checks one
+promise."""
 
 from __future__ import annotations
 

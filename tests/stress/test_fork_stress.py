@@ -1,4 +1,5 @@
-"""Fork stress (issue 4; HAZARDS F2, F3, F5).
+"""Fork stress: children forked from a busy pool, mid-refresh, all work and exit 0 (HAZARDS F2,
+F3, F5).
 
 Twenty forks, each from a worker thread, while 16 threads use the pool and one thread is inside a
 slow credential refresh: a ``credential_process`` that, when run for this test process, sleeps
@@ -6,7 +7,8 @@ until the test releases it, while the refreshing thread holds the key's shared-c
 Every child must complete its S3 calls (including on the key being refreshed in the parent) and
 exit 0 within a generous timeout. The pool itself must start no thread.
 
-The server runs in a process of its own (``tests/_reliability.py``), so every thread in this
+The server runs in a process of its own (``MotoProcess``, ``tests/support/servers.py``), so
+every thread in this
 process is one the test started, and the thread census is exact.
 """
 

@@ -1,4 +1,4 @@
-"""Property-based: random interleavings of pool operations keep the pool's invariants (issue 4).
+"""Property-based: random interleavings of pool operations keep the pool's invariants.
 
 A hypothesis state machine drives one pool from four threads (three long-lived workers fed
 through queues, plus the test's own thread) with every way of reaching a client: call arguments,

@@ -1,16 +1,17 @@
-"""Soak: 64 threads x 5 keys x s3/sqs/dynamodb for a configurable time (issue 4).
+"""Soak: 64 threads x 5 keys x s3/sqs/dynamodb for a configurable time make no error, read back
+every object as written, and keep descriptors and memory flat.
 
 ``SESSIONPOOL_SOAK_SECONDS`` sets the measured phase (30 s in the suite; run longer by hand, e.g.
-``SESSIONPOOL_SOAK_SECONDS=600 pytest tests/test_reliability_soak.py``). Keys: the profiles
+``SESSIONPOOL_SOAK_SECONDS=600 pytest tests/stress/test_soak.py``). Keys: the profiles
 default, prod and dev, and two pairs of explicit keys. Each thread first makes every one of its
 15 clients (the warm-up), then cycles through keys and services until the time is up, checking
 every read against what it wrote; at the end every S3 object and DynamoDB item is read back.
 
 Descriptors and memory are sampled during the measured phase. The server runs in a process of its
-own behind a keep-alive front (``tests/_reliability.py``): each of the 960 clients keeps one
-connection open, as with AWS, so a leaked or duplicated connection shows up as a descriptor.
-Bodies are derived from a per-run seed rather than stored, so that the test's own bookkeeping
-does not grow with the number of requests.
+own behind a keep-alive front (``MotoProcess``, ``tests/support/servers.py``): each of the 960
+clients keeps one connection open, as with AWS, so a leaked or duplicated connection shows up as a
+descriptor. Bodies are derived from a per-run seed rather than stored, so that the test's own
+bookkeeping does not grow with the number of requests.
 
 The run happens once per module; each test checks one promise.
 """

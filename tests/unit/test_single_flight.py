@@ -1,4 +1,4 @@
-"""Single flight of credential resolution cannot wedge or spread (HAZARDS C3, issue 10).
+"""Single flight of credential resolution cannot wedge or spread (HAZARDS C3).
 
 One thread resolves a key's credentials while the others wait on its cell. Whatever interrupts
 the resolver, the cell is completed; an interrupt (KeyboardInterrupt, SystemExit) is the

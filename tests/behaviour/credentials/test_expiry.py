@@ -1,4 +1,6 @@
-"""Expiry of static temporary credentials, and the opt-in retry (issue 4; HAZARDS R5).
+"""Static temporary credentials that expire are renewed once, after the server says so; the
+opt-in ``retry_expired`` retries the failed call once; explicit keys are never replaced
+(HAZARDS R5).
 
 Credentials that cannot know their own expiry (``credential_process`` output without
 ``Expiration``, an explicit session token) are simulated expiring with a ``before-send`` handler

@@ -1,4 +1,4 @@
-"""Credentials resolved once per key per process and shared by every thread's session (issue 3).
+"""Credentials are resolved once per key per process and shared by every thread's session.
 
 HAZARDS T4 (refreshable credentials are safe to share through ``get_frozen_credentials``),
 T5 (per-thread resolution amplifies STS, ``credential_process`` and IMDS traffic) and S4

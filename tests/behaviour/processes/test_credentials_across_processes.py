@@ -1,5 +1,6 @@
-"""Credentials shared across processes (issue 12): forked children reuse the parent's current
-credentials, and spawned workers on one machine can share a file cache (opt in).
+"""Credentials cross processes once: forked children reuse the parent's current credentials
+(and resolve afresh when those need refreshing), and spawned workers on one machine can share
+them through a file cache (opt in) that only its owner can write.
 
 Counted at moto's server: AssumeRole calls for the conftest's ``role`` profile (a role assumed
 from the ``dev`` profile's keys).

@@ -1,4 +1,4 @@
-"""Every lock the package owns survives a fork (HAZARDS F2, F7; issue 10).
+"""Every lock the package owns survives a fork (HAZARDS F2, F7).
 
 A lock held by another thread at the moment of a fork stays held, forever, in the child: that
 thread does not exist there. The test enumerates every lock reachable from sessionpool's modules
@@ -6,7 +6,8 @@ thread does not exist there. The test enumerates every lock reachable from sessi
 shared credentials and loaders), holds each one in another thread, forks, and requires the child
 to make and use clients (a pool inherited from the parent, the default pool and a new pool)
 within an alarm. Two rounds, each in a fresh interpreter: *cold* (nothing built yet, so the child
-builds everything itself while the lock is held: the 2-in-20 deadlock of issue 10) and *warm*.
+builds everything itself while the lock is held, where 2 children in 20 deadlocked before the
+fix) and *warm*.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Long-lived workers keep a bounded number of received pools (HAZARDS W1; issue 9).
+"""Long-lived workers keep a bounded number of received pools (HAZARDS W1).
 
 A worker process that is handed a new pool per job (loky, Ray, Spark with worker reuse, an
 executor) used to keep every pool it unpickled, with its sessions, clients and sockets. Now it
 keeps the most recently received few (``SESSIONPOOL_RECEIVED_POOLS``, default 8); one pushed out
 is freed as soon as no task holds it, and its clients are closed with it. Tasks carrying the
-same pool still share one pool per worker.
+same pool still share one pool per worker. A bad ``SESSIONPOOL_RECEIVED_POOLS`` fails every
+unpickle, naming the variable, and keeps nothing.
 """
 
 from __future__ import annotations

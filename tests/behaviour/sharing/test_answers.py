@@ -1,4 +1,4 @@
-"""What the pool works out once per process instead of once per client (issue 20), each answer
+"""What the pool works out once per process instead of once per client, each answer
 checked against botocore's own, each change of its inputs honoured as botocore honours it, and
 nothing one client or session changes visible to another.
 

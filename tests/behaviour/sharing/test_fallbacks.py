@@ -1,4 +1,4 @@
-"""Fallbacks that really fall back: botocore's internals changed under the pool (issue 11).
+"""Fallbacks that really fall back: botocore's internals changed under the pool.
 
 Every private botocore name the pool relies on is renamed (or reshaped) in a fresh interpreter,
 before anything imports botocore, by an import hook that rewrites botocore's (and boto3's and
@@ -201,7 +201,7 @@ CASES: dict[str, tuple[str, str, str, set[str]]] = {
         set(),
     ),
     "credentials._local_now renamed": ("_local_now", "_now_v2", ANY, {"credential_snapshot"}),
-    # Issue 20's per-process answers.
+    # The per-process answers (test_answers.py).
     "ClientCreator._load_service_model renamed": (
         "_load_service_model",
         "_load_model_v2",

@@ -1,4 +1,4 @@
-"""One shared botocore data loader per process, and fresh botocore internals per session (issue 3).
+"""One shared botocore data loader per process, and fresh botocore internals per session.
 
 HAZARDS S1 (share the loader, de-duplicate its search paths, serialise cold loads), S2 (never
 share an event emitter) and S3 (never wrap one botocore session in many boto3 sessions).

@@ -1,15 +1,12 @@
-"""Byte-for-byte the same requests, and nothing shared that one client could change for another
-(issue 12).
+"""Byte-for-byte the same requests, and nothing shared that one client could change for another.
 
-The pool shares per process what botocore rebuilds for every client (client classes, endpoint
-rule providers, loaded models, the built-in handlers, handler checks, and since issue 20 the
-endpoint discovery, proxy and configuration answers, parsed config files and TLS contexts; their
-own isolation tests are in ``test_answers.py``). Whatever it shares, a
-pooled client must send exactly what a plain boto3 client sends: the same method, URL, headers
-(apart from the signature, the date, the invocation id, the user agent and the token) and body,
-for the same operations. Captured in ``before-send``, i.e. as botocore hands the request to
-urllib3.
-"""
+The pool shares per process what botocore rebuilds for every client (client classes, endpoint rule
+providers, loaded models, the built-in handlers, handler checks, the endpoint discovery, proxy and
+configuration answers, parsed config files and TLS contexts; the answers' own isolation tests are in
+``test_answers.py``). Whatever it shares, a pooled client must send exactly what a plain boto3
+client sends: the same method, URL, headers (apart from the signature, the date, the invocation id,
+the user agent and the token) and body, for the same operations. Captured in ``before-send``, i.e.
+as botocore hands the request to urllib3."""
 
 from __future__ import annotations
 
