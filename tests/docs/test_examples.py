@@ -55,6 +55,7 @@ from sybil.parsers.myst import PythonCodeBlockParser
 
 import sessionpool
 from tests.integration import _support
+from tests.support.waits import wait_until
 
 pytestmark = [
     # The concepts page forks; Python 3.12+ warns when a process with threads forks (the moto
@@ -144,7 +145,7 @@ def guarded_env(directory: Path) -> Iterator[dict[str, str]]:
     env[_support.MARKER] = str(directory)
     yield env
     try:
-        _support.wait_until(
+        wait_until(
             lambda: not _support.processes_marked(directory), timeout=30, what="processes to exit"
         )
     except TimeoutError:

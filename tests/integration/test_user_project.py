@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration import _support
+from tests.support.waits import wait_until
 
 PROJECT = Path(__file__).resolve().parent / "user_project"
 TESTS = 14
@@ -73,7 +74,7 @@ def run_project(tmp_path: Path, *options: str) -> Run:
         timeout=600,
     )
     output = proc.stdout[-6000:] + proc.stderr[-2000:]
-    _support.wait_until(
+    wait_until(
         lambda: not _support.processes_marked(it_dir), timeout=30, what="the run's processes"
     )
     suite = ET.parse(report).getroot()
