@@ -151,16 +151,6 @@ def silent_port() -> Any:
     server.close()
 
 
-def _closed_port() -> int:
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = int(s.getsockname()[1])
-    s.close()
-    return port
-
-
 @pytest.mark.parametrize("failure", ["connection refused", "read timeout"])
 @pytest.mark.parametrize("source", ["explicit keys", "credentials file"])
 def test_after_a_network_failure_only_the_raw_request_bytes_hold_the_token(
@@ -169,6 +159,7 @@ def test_after_a_network_failure_only_the_raw_request_bytes_hold_the_token(
     aws_env: Any,
     aws_files: Any,
     silent_port: int,
+    refused_port: int,
     secrets_to_scan: set[str],
 ) -> None:
     from botocore.config import Config
@@ -183,7 +174,7 @@ def test_after_a_network_failure_only_the_raw_request_bytes_hold_the_token(
         pool, secret, token = SessionPool(profile="tokened"), FILE_SECRET, FILE_TOKEN
     else:
         pool, secret, token = SessionPool(**KEYS), SECRET, TOKEN
-    port = silent_port if failure == "read timeout" else _closed_port()
+    port = silent_port if failure == "read timeout" else refused_port
     config = Config(retries={"max_attempts": 1}, read_timeout=0.5, connect_timeout=5)
     s3 = pool.client("s3", endpoint_url=f"http://127.0.0.1:{port}", config=config)
     with pytest.raises(Exception) as info:

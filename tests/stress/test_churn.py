@@ -24,19 +24,13 @@ import pytest
 from sessionpool import SessionPool
 from tests.support.logs import quiet_botocore
 from tests.support.probes import fd_count, rss_bytes
-from tests.support.servers import MotoProcess, moto_process
+from tests.support.servers import MotoProcess
 from tests.support.tags import install_close_log, tag
 
 ROUNDS = 10
 WORKERS = 8
 KEYS = ({}, {"profile": "prod"})  # two sessions, so two clients, per worker
 BARRIER_TIMEOUT = 60.0
-
-
-@pytest.fixture(scope="module")
-def own_server() -> Iterator[MotoProcess]:
-    with moto_process() as server:
-        yield server
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ import pytest
 from sessionpool import SessionPool
 from tests.support.aws import isolate_aws_env
 from tests.support.logs import quiet_botocore
-from tests.support.servers import MotoProcess, moto_process
+from tests.support.servers import MotoProcess
 
 pytestmark = [
     pytest.mark.compat,  # in the matrix's floor cell too (tasks.py matrix)
@@ -64,12 +64,6 @@ print(json.dumps({
     "SessionToken": "slow-token-EXAMPLE-not-real",
 }))
 """
-
-
-@pytest.fixture(scope="module")
-def own_server() -> Iterator[MotoProcess]:
-    with moto_process() as server:
-        yield server
 
 
 class Stress:

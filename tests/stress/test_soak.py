@@ -31,7 +31,7 @@ from sessionpool import SessionPool
 from tests.support.aws import isolate_aws_env
 from tests.support.logs import quiet_botocore
 from tests.support.probes import fd_count, rss_bytes
-from tests.support.servers import MotoProcess, moto_process
+from tests.support.servers import MotoProcess
 
 THREADS = 64
 SECONDS = float(os.environ.get("SESSIONPOOL_SOAK_SECONDS", "30"))
@@ -97,12 +97,6 @@ class Soak:
 
     def body(self, name: str) -> str:
         return f"{name} {hashlib.sha256(f'{self.seed}/{name}'.encode()).hexdigest()}"
-
-
-@pytest.fixture(scope="module")
-def own_server() -> Iterator[MotoProcess]:
-    with moto_process() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import inspect
 import os
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -118,15 +117,6 @@ def test_proxy_answers_follow_the_environment_as_botocores_do(
     _proxies_of(pooled)["https"] = "http://edited.invalid:1"
     later = in_a_new_thread(lambda: pool.client("sqs", region="eu-west-1"))
     assert _proxies_of(later)["https"] == "http://lower.invalid:3128"
-
-
-@pytest.fixture
-def refused_port() -> Iterator[int]:
-    """A loopback port that refuses connections (bound, never listening)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    yield sock.getsockname()[1]
-    sock.close()
 
 
 def test_a_proxy_set_later_is_used_and_no_proxy_set_later_is_honoured(
