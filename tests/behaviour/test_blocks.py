@@ -1,6 +1,11 @@
-"""The ``with pool.session(...)`` scope: per thread, per asyncio task, nested, restored on exit.
+"""A ``with pool.session(...)`` block chooses the key for the code inside it: per thread and per
+asyncio task, nested blocks restore the outer key (on exceptions too), and leaving a block keeps
+its session and clients open. Also the module-level default pool
+(``sessionpool.client/resource/session``): made once under a burst, a client per thread.
 
-Also the module-level default pool (``sessionpool.client/resource/session``).
+Where a block reaches beyond that (generators, context-manager generators, executors and
+``pool.bind``, strict pools) is pinned without a server in
+``tests/unit/test_where_blocks_reach.py``.
 """
 
 from __future__ import annotations

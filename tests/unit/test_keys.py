@@ -3,6 +3,8 @@
 Profiles, regions and explicit credentials choose the session (``SessionKey``); every argument
 that changes a client chooses the client (its cache key). Profiles and keys come from the
 ``aws_env`` fixture: prod is in eu-west-1, dev in us-west-2, each with its own dummy key id.
+Which key a client signs with is read off the client: no request is made (a round trip with
+explicit keys is in ``tests/behaviour/test_round_trips.py``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ A call signs with the key of the block the calling code is inside, or the key it
 fails loudly (strict mode): never with another block's key. Generators keep their blocks,
 context-manager generators share them, blocks left out of order or in another context never
 raise and never leave code on a key it did not choose, and executors get a block only when it
-is carried to them (``pool.bind``, ``asyncio.to_thread``).
+is carried to them (``pool.bind``, ``asyncio.to_thread``). Each call's key is read off the
+client it gets (the key id it signs with): no request is made. The block itself, per thread and
+per task: ``tests/behaviour/test_blocks.py``.
 """
 
 from __future__ import annotations
