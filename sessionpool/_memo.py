@@ -4,10 +4,12 @@ the key and normalising its arguments (microseconds each).
 One memo per owner (thread, greenlet or scope function's id), shared by the two kinds of call
 that take arguments: the pool's (``pool.client("s3", region="eu-west-1")``, remembered under the
 block the call ran in) and a pooled session's own (``s.client("s3", config=...)``, remembered
-under the session). An entry is ``(session, client, the session's epoch)``:
+under the session). An entry is ``(session, client, the session's epoch, the client's meter)``:
 
 * the client is held weakly: one that left its session's cache (the ``max_clients`` bound)
   belongs to whoever still holds it, not to the memo;
+* a hit calls the client's meter (a counting getter written in C, see
+  ``PooledSession._meter``), which counts the hit and tells the session's bound it was used;
 * the session's ``epoch`` changes whenever a client leaves its cache (handlers changed, the bound,
   the session dropped), and an entry from an older epoch is a miss;
 * calls with more positional arguments than :data:`SAFE_POSITIONS`, or carrying a secret, are never
@@ -16,13 +18,15 @@ under the session). An entry is ``(session, client, the session's epoch)``:
   would otherwise grow it without end).
 
 Only the owner adds entries; another thread that drops one of the owner's sessions empties the
-memo (see ``_registry.OwnerSlot.drop``).
+memo (see ``_registry.OwnerSlot.drop``), and so does a session whose bound pushes a client out.
+The pool's own calls are hot enough that ``SessionPool.client`` inlines :meth:`Memo.key` and
+:meth:`Memo.find` (the rule is theirs, and ``SAFE_POSITIONS`` with it).
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._secrets import SECRET_NAMES
@@ -36,8 +40,8 @@ MEMO_LIMIT = 256
 SAFE_POSITIONS = 6
 
 
-class Memo(dict[tuple[Any, ...], tuple[Any, "weakref.ref[Any]", int]]):
-    """An owner's memo: memo key -> (session, client weakly, session's epoch)."""
+class Memo(dict[tuple[Any, ...], tuple[Any, "weakref.ref[Any]", int, Callable[[], Any]]]):
+    """An owner's memo: memo key -> (session, client weakly, session's epoch, client's meter)."""
 
     __slots__ = ()
 
@@ -57,15 +61,18 @@ class Memo(dict[tuple[Any, ...], tuple[Any, "weakref.ref[Any]", int]]):
         entry = self.get(key)
         if entry is None:
             return None
-        session, client_ref, epoch = entry
-        client = client_ref()
-        if client is None or session.epoch != epoch:
+        session, client_ref, epoch, meter = entry
+        if session.epoch != epoch:
             return None
-        session.hit(client)
+        client = client_ref()
+        if client is not None:
+            meter()  # counts the hit, and marks the client used for its session's bound
         return client
 
-    def remember(self, key: tuple[Any, ...], session: Any, client: Any) -> None:
+    def remember(
+        self, key: tuple[Any, ...], session: Any, client: Any, meter: Callable[[], Any]
+    ) -> None:
         """Remember ``client`` under ``key`` (starting over at :data:`MEMO_LIMIT`)."""
         if len(self) >= MEMO_LIMIT:
             self.clear()
-        self[key] = (session, weakref.ref(client), session.epoch)
+        self[key] = (session, weakref.ref(client), session.epoch, meter)

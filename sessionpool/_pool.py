@@ -40,9 +40,9 @@ from ._errors import KeyRequiredError, PoolClosedError
 from ._factory import SessionFactory
 from ._keys import KEY_ARGUMENTS, NO_SERVICE, SessionKey, bind_call
 from ._locks import snapshot
-from ._memo import Memo
+from ._memo import SAFE_POSITIONS
 from ._registry import OwnerSlot, Registry
-from ._secrets import mask_secrets
+from ._secrets import SECRET_NAMES, mask_secrets
 from ._session import PooledSession, _check_service, close_clients
 
 if TYPE_CHECKING:  # typed like boto3.client with the installed stubs (boto3-stubs or types-boto3)
@@ -214,18 +214,24 @@ class SessionPool:
             memo_key: tuple[Any, ...] | None = None
         elif self._forking:
             memo_key = None  # a fork is under way: the slow path compares the pid
-        else:
+        elif len(args) <= SAFE_POSITIONS and SECRET_NAMES.isdisjoint(kwargs):
             # The same arguments again in this owner: skip rebuilding the key (microseconds).
-            memo_key = Memo.key(self._block_var.key(), service_name, args, kwargs)
-            if memo_key is not None:
-                try:
-                    client = self._local.slot.memo.find(memo_key)
-                except AttributeError:  # this owner has no slot yet
-                    client = None
-                except TypeError:  # an unhashable argument: no memo for this call
-                    client = memo_key = None
-                if client is not None:
-                    return client
+            # Memo.find and Memo.key, inlined: this path is hot too (see _memo).
+            memo_key = (self._block_var.key(), service_name, args, *kwargs.items())
+            try:
+                session, client_ref, epoch, meter = self._local.slot.memo[memo_key]
+            except (AttributeError, KeyError):  # no slot yet, or not remembered
+                pass
+            except TypeError:  # an unhashable argument: no memo for this call
+                memo_key = None
+            else:
+                if session.epoch == epoch:
+                    client = client_ref()
+                    if client is not None:
+                        meter()  # counts the hit, and marks the client used
+                        return client
+        else:
+            memo_key = None  # a secret among the arguments: never remembered
         kwargs, args = mask_secrets(kwargs, args)  # first: no frame below holds a bare secret
         return self._client_slow(service_name, args, kwargs, memo_key)
 
@@ -238,13 +244,13 @@ class SessionPool:
     ) -> Any:
         service_name, kwargs = bind_call("client", service_name, args, kwargs)
         key_args, client_args = _split(kwargs)
-        session, client = self._from_tracked_session(
+        session, (client, meter) = self._from_tracked_session(
             key_args,
-            lambda s: s.client(service_name, **client_args),
+            lambda s: s.metered_client(service_name, (), client_args),
             publish_fast=not kwargs,
         )
         if memo_key is not None:
-            self._registry.remember(self._registry.slot(), memo_key, session, client)
+            self._registry.remember(self._registry.slot(), memo_key, session, client, meter)
         return client
 
     def _from_tracked_session(
@@ -260,7 +266,8 @@ class SessionPool:
             made = make(session)
             if not session.retired:
                 return session, made
-            close_clients([getattr(getattr(made, "meta", None), "client", made)])
+            client = made[0] if isinstance(made, tuple) else made.meta.client  # a client, metered
+            close_clients([client])
 
     def _resource(self, service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
         """This thread's cached resource for ``service_name``, in the current key.

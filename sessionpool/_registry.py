@@ -256,10 +256,15 @@ class Registry:
         return False
 
     def remember(
-        self, slot: OwnerSlot, memo_key: tuple[Any, ...], session: PooledSession, client: Any
+        self,
+        slot: OwnerSlot,
+        memo_key: tuple[Any, ...],
+        session: PooledSession,
+        client: Any,
+        meter: Callable[[], Any],
     ) -> None:
         """Remember a call with arguments, if its session is still tracked (publish, check)."""
-        slot.memo.remember(memo_key, session, client)
+        slot.memo.remember(memo_key, session, client, meter)
         if slot.sessions.get(session.pool_key) is not session:
             slot.memo.pop(memo_key, None)
 
