@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import collections
 import datetime
-import io
 import json
 import socket
+import sys
 import threading
 import time
-import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+# The request log the tests use (tests/support/request_log.py, standard library only). The
+# benchmark runs as `python benchmarks/run.py`, so the checkout's root is not on sys.path; only
+# the parent process imports this module, never the measured subprocesses.
+REPO = str(Path(__file__).resolve().parents[1])
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+from tests.support.request_log import RequestLog  # noqa: E402
 
 __all__ = ["FakeIMDS", "MotoSTS", "closed_port"]
 
@@ -142,31 +151,9 @@ class FakeIMDS:
         self.server.server_close()
 
 
-class _RequestLog:
-    """WSGI middleware counting requests by action (as tests/conftest.py's RequestLog does)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.lock = threading.Lock()
-        self.counts: collections.Counter[str] = collections.Counter()
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        action = environ.get("HTTP_X_AMZ_TARGET", "")
-        if not action and b"Action=" in body[:200]:
-            action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
-        if not action:
-            query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
-            action = query.get("Action", [""])[0]
-        with self.lock:
-            self.counts[action or environ.get("REQUEST_METHOD", "?")] += 1
-        return self.app(environ, start_response)
-
-
 class MotoSTS:
-    """moto's ThreadedMotoServer on 127.0.0.1 (free port), with requests counted by action."""
+    """moto's ThreadedMotoServer on 127.0.0.1 (free port), with requests counted by action
+    (:class:`~tests.support.request_log.RequestLog`)."""
 
     def __init__(self) -> None:
         import logging
@@ -180,16 +167,14 @@ class MotoSTS:
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
         inner = self._server._server
-        self.log = _RequestLog(inner.app)
+        self.log = RequestLog(inner.app)
         inner.app = self.log
 
     def reset(self) -> None:
-        with self.log.lock:
-            self.log.counts.clear()
+        self.log.reset()
 
     def count(self, action: str) -> int:
-        with self.log.lock:
-            return self.log.counts[action]
+        return self.log.count(action)
 
     def stop(self) -> None:
         self._server.stop()

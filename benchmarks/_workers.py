@@ -82,7 +82,10 @@ def _burst(n: int, fn: Callable[[int], Any]) -> tuple[float, int, list[Any]]:
 
 
 def cold(approach: Any, samples: int = 3) -> dict[str, Any]:
-    """A new thread's cost for s3 (first: includes its session), dynamodb, sqs: ms and bytes."""
+    """A new thread's cost for s3 (first: includes its session), dynamodb, sqs: ms and bytes.
+
+    ``samples`` new threads, one after another, each keeping what it made; medians over them,
+    and each thread's total time in ``totals_s`` (for the spread)."""
     approach.thread_clients(SERVICES)  # warm process
     keep: list[Any] = []
     per: dict[str, list[tuple[float, int]]] = {name: [] for name in SERVICES}
@@ -90,6 +93,11 @@ def cold(approach: Any, samples: int = 3) -> dict[str, Any]:
     def new_thread() -> None:
         for i, name in enumerate(SERVICES):
             gc.collect()
+            # What earlier threads made stays alive (so its memory is not reused); frozen, the
+            # collector no longer walks it, so neither this collect() nor an automatic one
+            # inside the measurement costs more with every thread before (40 documented
+            # sessions are ~10 million objects).
+            gc.freeze()
             r0, t0 = rss(), time.perf_counter()
             # The first call makes the thread's session (documented pattern: a new Session);
             # the next ones get the other clients the approach's own way, on that session.
@@ -105,8 +113,10 @@ def cold(approach: Any, samples: int = 3) -> dict[str, Any]:
     for name, values in per.items():
         out[f"{name}_s"] = statistics.median(v[0] for v in values)
         out[f"{name}_b"] = statistics.median(v[1] for v in values)
-    out["total_s"] = statistics.median(sum(per[n][i][0] for n in SERVICES) for i in range(samples))
+    totals = [sum(per[n][i][0] for n in SERVICES) for i in range(samples)]
+    out["total_s"] = statistics.median(totals)
     out["total_b"] = statistics.median(sum(per[n][i][1] for n in SERVICES) for i in range(samples))
+    out["totals_s"] = totals
     return out
 
 
@@ -248,7 +258,7 @@ def run_one(figure: str, name: str, arg: str | None, quick: bool) -> dict[str, A
     approach = _approaches.make(name, profile=profile, role_arn=role_arn)
     n = int(arg) if arg else 0
     if figure == "cold":
-        return cold(approach)
+        return cold(approach, n or 3)
     if figure == "startup":
         return startup(approach, n)
     if figure == "startup-cold":

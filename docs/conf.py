@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from docutils import nodes
+
 import sessionpool
 
 if TYPE_CHECKING:
@@ -44,6 +46,12 @@ napoleon_numpy_docstring = False
 
 html_theme = "furo"
 html_title = f"sessionpool {release}"
+html_static_path = ["_static"]
+html_css_files = ["sessionpool.css"]
+
+# A table whose cells average more characters than this is prose (the guarantees, the
+# contributing commands): on a phone, its rows become stacked cards (_static/sessionpool.css).
+PROSE_CELL_CHARS = 120
 
 
 def _escape_combined_star_args(
@@ -63,7 +71,28 @@ def _escape_combined_star_args(
             lines[i] = indent + r"\*args, \*\*kwargs:" + stripped[len("*args, **kwargs:") :]
 
 
+def _mark_prose_tables(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Mark the tables of prose ``prose-table`` and lead each of their body cells with its
+    column's name (shown only where the stylesheet stacks the cells, on a phone)."""
+    for table in doctree.findall(nodes.table):
+        cells = list(table.findall(nodes.entry))
+        if not cells or sum(len(c.astext()) for c in cells) / len(cells) <= PROSE_CELL_CHARS:
+            continue
+        table["classes"].append("prose-table")
+        head = next(table.findall(nodes.thead), None)
+        if head is None:
+            continue
+        names = [entry.astext() for entry in head.findall(nodes.entry)]
+        for body in table.findall(nodes.tbody):
+            for row in body.findall(nodes.row):
+                for name, entry in zip(names, row.findall(nodes.entry), strict=False):
+                    first = next(entry.findall(nodes.paragraph), None)
+                    if first is not None:
+                        first.insert(0, nodes.inline("", f"{name}: ", classes=["cell-label"]))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     # Before napoleon (priority 500), which turns Google-style sections into fields.
     app.connect("autodoc-process-docstring", _escape_combined_star_args, priority=400)
+    app.connect("doctree-resolved", _mark_prose_tables)
     return {"parallel_read_safe": True}

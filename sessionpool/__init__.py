@@ -15,7 +15,11 @@ from ._errors import (
     CredentialWaitTimeout,
     InvalidArgumentError,
     KeyRequiredError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
     PoolClosedError,
+    ProfileNotFound,
     SessionPoolError,
 )
 from ._keys import SessionKey
@@ -30,7 +34,11 @@ __all__ = [
     "CredentialWaitTimeout",
     "InvalidArgumentError",
     "KeyRequiredError",
+    "NoCredentialsError",
+    "NoRegionError",
+    "PartialCredentialsError",
     "PoolClosedError",
+    "ProfileNotFound",
     "PooledSession",
     "SessionKey",
     "SessionPool",

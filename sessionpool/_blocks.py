@@ -44,7 +44,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, TypeVar
 
-__all__ = ["Block", "BlockVar", "Scope", "applicable"]
+__all__ = ["Block", "BlockKey", "BlockVar", "applicable"]
 
 T = TypeVar("T")
 
@@ -59,16 +59,16 @@ _CONTEXT_DRIVERS = (
 _get_ident = threading.get_ident
 
 
-class Scope:
-    """A key as the fast tables see it: interned per thread slot and key
-    (:meth:`~sessionpool._thread_slots.ThreadSlot.scope_for`), so those tables key by identity
+class BlockKey:
+    """A block's key as the owner tables see it: interned per owner and key
+    (:meth:`~sessionpool._registry.OwnerSlot.block_key`), so the fast table keys by identity
     (hashing a ``SessionKey``, a dataclass, would cost more than the rest of the hot path).
     Dropped with the key's session, so eviction forgets it."""
 
-    __slots__ = ("key",)
+    __slots__ = ("session_key",)
 
-    def __init__(self, key: Any) -> None:
-        self.key = key
+    def __init__(self, session_key: Any) -> None:
+        self.session_key = session_key
 
 
 class Block:
@@ -81,16 +81,16 @@ class Block:
     may run in any thread.
     """
 
-    __slots__ = ("ended", "fragile", "frame", "live", "previous", "scope", "task", "thread")
+    __slots__ = ("block_key", "ended", "fragile", "frame", "live", "previous", "task", "thread")
 
     def __init__(
         self,
-        scope: Scope,
+        block_key: BlockKey,
         previous: Block | None,
         live: set[int],
         frame: FrameType | None = None,
     ) -> None:
-        self.scope = scope
+        self.block_key = block_key
         self.previous = previous  # the variable's value when this block was entered
         self.frame = frame  # the plain generator this block belongs to (rule 3), if any
         self.thread = _get_ident()
@@ -175,14 +175,14 @@ class BlockVar:
             return block
         return applicable(block)
 
-    def scope(self) -> Scope | None:
-        """The current block's scope, or None outside any block."""
+    def key(self) -> BlockKey | None:
+        """The current block's key, or None outside any block."""
         block = self.current()
-        return None if block is None else block.scope
+        return None if block is None else block.block_key
 
-    def enter(self, scope: Scope, caller: FrameType) -> Block:
-        """Make a block for ``scope`` the current one; ``caller`` is the ``with``'s frame."""
-        block = Block(scope, self.var.get(), self.live, _plain_generator(caller))
+    def enter(self, block_key: BlockKey, caller: FrameType) -> Block:
+        """Make a block of ``block_key`` the current one; ``caller`` is the ``with``'s frame."""
+        block = Block(block_key, self.var.get(), self.live, _plain_generator(caller))
         self.var.set(block)
         return block
 
@@ -197,15 +197,15 @@ class BlockVar:
             previous = previous.previous
         self.var.set(previous)
 
-    def run(self, scope: Scope | None, fn: Callable[..., T], args: Any, kwargs: Any) -> T:
-        """Call ``fn(*args, **kwargs)`` inside a block of ``scope`` (None: outside any block), in a
-        context of its own, so nothing it sets stays behind in the calling thread."""
-        return contextvars.copy_context().run(self._run, scope, fn, args, kwargs)
+    def run(self, block_key: BlockKey | None, fn: Callable[..., T], args: Any, kwargs: Any) -> T:
+        """Call ``fn(*args, **kwargs)`` inside a block of ``block_key`` (None: outside any
+        block), in a context of its own, so nothing it sets stays behind in the calling thread."""
+        return contextvars.copy_context().run(self._run, block_key, fn, args, kwargs)
 
-    def _run(self, scope: Scope | None, fn: Callable[..., T], args: Any, kwargs: Any) -> T:
-        if scope is None:
+    def _run(self, block_key: BlockKey | None, fn: Callable[..., T], args: Any, kwargs: Any) -> T:
+        if block_key is None:
             self.var.set(None)
             return fn(*args, **kwargs)
         # A block of its own, in this call's own context: it applies to everything the call runs.
-        self.var.set(Block(scope, None, self.live))
+        self.var.set(Block(block_key, None, self.live))
         return fn(*args, **kwargs)

@@ -18,12 +18,9 @@ per ``idle_timeout / 4``) and whenever the user calls :meth:`SessionPool.prune`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from ._errors import InvalidArgumentError
 
 __all__ = ["KeyBounds"]
 
@@ -39,7 +36,7 @@ class KeyBounds:
     """LRU and idle bookkeeping for one pool; the caller holds the pool's lock around each call.
 
     Parameters:
-        max_keys: the most keys kept at once; None for no cap.
+        max_keys: the most keys kept at once; None for no cap (checked by the pool's config).
         idle_timeout: seconds after which an unused key is evicted; None for never.
     """
 
@@ -47,26 +44,6 @@ class KeyBounds:
     idle_timeout: float | None = None
     _uses: dict[Hashable, _Use] = field(default_factory=dict)
     _next_idle_check: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.max_keys is not None and (
-            isinstance(self.max_keys, bool)
-            or not isinstance(self.max_keys, int)
-            or self.max_keys < 1
-        ):
-            raise InvalidArgumentError(
-                f"max_keys must be a positive integer or None, not {self.max_keys!r}."
-            )
-        if self.idle_timeout is not None and (
-            isinstance(self.idle_timeout, bool)
-            or not isinstance(self.idle_timeout, (int, float))
-            or not math.isfinite(self.idle_timeout)
-            or self.idle_timeout <= 0
-        ):
-            raise InvalidArgumentError(
-                f"idle_timeout must be a positive number of seconds or None, "
-                f"not {self.idle_timeout!r}."
-            )
 
     @property
     def active(self) -> bool:

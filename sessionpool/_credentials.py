@@ -25,9 +25,10 @@ logging handler (HAZARDS I4): it is recognised, never made to wait for itself (s
 **Atomic reads** (:class:`SharedCredentials`): reads are answered from an immutable snapshot
 (frozen keys plus the times from which botocore wants a refresh), replaced as one reference. Only
 near expiry does a reader call into botocore, in the refresh flight, so no thread can see a
-refresh half done: botocore before ~1.43.127 publishes a new expiry before the new keys (HAZARDS
-C2), which a shared object would otherwise expose. In botocore's advisory window a refresh runs
-while the other threads keep the keys they have; in its mandatory window they wait for it.
+refresh half done: botocore before ~1.43.127 publishes a new expiry before the new keys
+(HAZARDS C2), which a shared object would otherwise expose. In botocore's advisory window a
+refresh runs while the other threads keep the keys they have; in its mandatory window they wait
+for it.
 
 **Renewal**: :meth:`SharedCredentials.expire` marks credentials stale after AWS rejected them
 (expired token, or a key it does not know: rotated), and :meth:`SharedCredentials.check_source`

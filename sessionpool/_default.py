@@ -30,11 +30,17 @@ def default_pool() -> SessionPool:
     pool = _default
     if pool is not None:
         return pool
+    # Made outside the lock (nothing of the user's, a log record included, runs under it), and
+    # published under it: two threads may make one each at once; the first published wins.
+    made = SessionPool()
     with _default_lock:
         if _default is None:
-            set_default_pool(SessionPool())
-        assert _default is not None
-        return _default
+            set_default_pool(made)
+        chosen = _default
+    assert chosen is not None
+    if chosen is not made:
+        made.close()
+    return chosen
 
 
 def set_default_pool(pool: SessionPool | None) -> None:

@@ -57,11 +57,22 @@ class KeyRequiredError(SessionPoolError, RuntimeError):
 
 
 class _Explained(botocore.exceptions.BotoCoreError):
-    """A botocore error with our message: botocore formats its errors from keyword arguments
+    """A botocore error with our explanation: botocore formats its errors from keyword arguments
     (``fmt``); these take ``message=`` and keep botocore's own fields where it has them (so they
-    pickle as botocore's do)."""
+    pickle as botocore's do). Where botocore's message is a fixed sentence ("Unable to locate
+    credentials"), it comes first and ours follows it, so code and logs that look for botocore's
+    text still find it."""
 
     fmt = "{message}"
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        botocores = next(
+            base for base in cls.__mro__[1:] if base.__module__ == "botocore.exceptions"
+        )
+        fixed = getattr(botocores, "fmt", "")
+        if fixed and "{" not in fixed:
+            cls.fmt = fixed.rstrip(".") + ": {message}"
 
     def __init__(self, **kwargs: object) -> None:
         # Explicitly botocore's: ValueError (of InvalidArgumentError) comes first in some MROs.

@@ -28,7 +28,7 @@ from typing import Any
 
 from ._errors import InvalidArgumentError
 
-__all__ = ["OwnerLocal", "check_scopefunc", "new_local"]
+__all__ = ["OwnerLocal", "ScopeFunc", "check_scopefunc", "new_local"]
 
 log = logging.getLogger("sessionpool")
 

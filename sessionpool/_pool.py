@@ -1,95 +1,79 @@
-"""The pool: each thread of each process gets its own boto3 Session per key, with cached clients.
+"""The pool: each owner (thread, by default) of each process gets its own boto3 Session per key.
 
-Structure (after SQLAlchemy's ``ThreadLocalRegistry`` and httpcore's pool):
+:class:`SessionPool` is a facade over the pieces that each keep one protocol:
 
-* ``self._local`` is a ``threading.local`` whose one attribute, ``slot``, is this thread's
-  :class:`ThreadSlot`: its sessions by key, and ``fast``, a table from the current scope (the
-  ``with pool.session(...)`` key, or None) to that session's service -> client dict. A warm
-  ``pool.client("s3")`` is therefore one thread-local read, one context-variable read and two dict
-  lookups, and takes no lock.
-* Everything shared between threads (the set of live slots, counters, the closed flag) is
-  guarded by ``self._lock``. Nothing calls boto3 or botocore while holding it: sessions and
-  clients are built outside the lock and published afterwards (creation takes milliseconds).
-* A thread's slot is released when the thread ends (the ``threading.local`` drops it, which is
-  deterministic reference counting, not a garbage-collection pass): :meth:`ThreadSlot.__del__`
-  closes that thread's clients.
-* Fork: :mod:`._fork` calls :meth:`SessionPool._after_fork_in_child` in a forked child, which
-  replaces the lock and the thread-local and forgets every inherited session without closing it.
-  Slow paths also compare the pid, for forks that bypass Python's hooks.
+* :class:`~._config.PoolConfig`: the options, checked once; what the pool pickles as.
+* :class:`~._registry.Registry`: the owner tables and the lookup protocol (publish then check,
+  pop first), counts, and the hot path's tables.
+* :class:`~._factory.SessionFactory`: sessions for a key, with credentials shared per key.
+* :class:`~._blocks.BlockVar`: which ``with pool.session(...)`` block the running code is in.
+* :class:`~._bounds.KeyBounds`: which keys to evict.
+
+State: ``_config``, the block variable and the fork marks live as long as the pool; everything
+else is per process (``_init_process_state``), replaced in a forked child, where nothing the
+parent made is used or closed (HAZARDS F1-F4). ``_lock`` (a :class:`~._locks.Lock`: re-entrant,
+never held while user code runs) guards the registry's shared parts, the bounds and the counts.
+Nothing calls boto3 or botocore while holding it.
 """
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import itertools
 import logging
-import math
 import os
-import pickle
 import sys
 import threading
-import time
 import uuid
 import weakref
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import botocore.exceptions
-from botocore.credentials import Credentials
 from botocore.exceptions import UnknownServiceError
 
-from . import _botocore, _expiry, _fork, _locks, _received
-from ._blocks import Block, BlockVar, Scope, applicable
+from . import _botocore, _fork, _locks, _received
+from ._blocks import Block, BlockKey, BlockVar, applicable
 from ._bounds import KeyBounds
-from ._credential_cache import CredentialCache, credential_cache_at
-from ._credentials import (
-    DEFAULT_RESOLVE_TIMEOUT,
-    CredentialCells,
-    PendingCredentials,
-    credential_sources,
-)
-from ._errors import InvalidArgumentError, KeyRequiredError, PoolClosedError, ProfileNotFound
-from ._keys import KEY_ARGUMENTS, NO_SERVICE, CredentialKey, SessionKey, bind_call
+from ._config import DEFAULT_MAX_CLIENTS, DEFAULT_MAX_KEYS, PoolConfig
+from ._credentials import DEFAULT_RESOLVE_TIMEOUT
+from ._errors import KeyRequiredError, PoolClosedError
+from ._factory import SessionFactory
+from ._keys import KEY_ARGUMENTS, NO_SERVICE, SessionKey, bind_call
 from ._locks import snapshot
-from ._owners import OwnerLocal, check_scopefunc, new_local
+from ._memo import SAFE_POSITIONS
+from ._registry import OwnerSlot, Registry
 from ._secrets import SECRET_NAMES, mask_secrets
-from ._session import DEFAULT_MAX_CLIENTS, PooledSession, _check_service, close_clients
-from ._thread_slots import Counters, ThreadSlot, usage
+from ._session import PooledSession, _check_service, close_clients
 
-if TYPE_CHECKING:  # typed like boto3.client when boto3-stubs (or types-boto3) are installed
+if TYPE_CHECKING:  # typed like boto3.client with the installed stubs (boto3-stubs or types-boto3)
+    import os as _os
+
     from ._typed import ClientFactory, ResourceFactory
 
 __all__ = ["SessionPool"]
 
 log = logging.getLogger("sessionpool")
-_pool_ids = itertools.count(1)
 T = TypeVar("T")
-# The default max_keys: a bound no ordinary application meets (a handful of profiles and
-# regions), and a multi-tenant server handed a new key per tenant and rotation stays within.
-DEFAULT_MAX_KEYS = 128
-# The key arguments that name who signs: in strict mode a call outside any block needs one.
-_IDENTITY = ("profile", "profile_name", "aws_access_key_id")
+_pool_ids = itertools.count(1)
 # Every pool alive in this process (weakly): SessionPool.clear_all() and the pytest plugin walk it.
 _live_pools: weakref.WeakSet[SessionPool] = weakref.WeakSet()
 # Serialises the reset of pools after a fork nobody told them about (see _reset_if_forked).
 _reset_lock = _fork.Lock()
 _RESET_WAIT = 5.0
-# Positional arguments after service_name that never carry a secret (boto3's order: region_name,
-# api_version, use_ssl, verify, endpoint_url, aws_access_key_id): calls with more are not memoised.
-_SAFE_POSITIONS = 6
+# The key arguments that name who signs: in strict mode a call outside any block needs one.
+_IDENTITY = ("profile", "profile_name", "aws_access_key_id")
 
 
 class SessionPool:
-    """A registry of boto3 Sessions: one per (key, thread, process), with cached clients.
+    """A registry of boto3 Sessions: one per (key, owner, process), with cached clients.
 
     Parameters:
         profile, profile_name: the default profile for every key (two spellings of one field).
         region, region_name: the default region; like boto3's explicit ``region_name``, it wins
             over a profile's region.
-        aws_access_key_id, aws_secret_access_key, aws_session_token: default explicit
-            credentials. A pool with these pickles with them; without them it holds no secret.
+        aws_access_key_id, aws_secret_access_key, aws_session_token, aws_account_id: default
+            explicit credentials. A pool with these pickles with them; without them it holds no
+            secret.
         max_keys: keep at most this many keys (profile, region, credentials), evicting the
             least recently used beyond it: closing its clients and forgetting its credentials
             (default 128; None for no bound, which a server handed ever new credentials, one key
@@ -103,14 +87,16 @@ class SessionPool:
             or a key it does not know, as after a rotation), renew the key's credentials and
             retry the call once. (Without it the credentials are still renewed for the next
             call, unless they are explicit keys.)
-        resolve_timeout: seconds a thread waits for another thread resolving the same key's
-            credentials before raising :class:`CredentialWaitTimeout` (default 660: botocore's
-            slowest default source, AssumeRole with its retries, plus a margin).
+        resolve_timeout: seconds a thread waits for another thread resolving or refreshing the
+            same key's credentials before raising :class:`CredentialWaitTimeout`, counted from
+            when it asked (default 660: botocore's slowest default source, AssumeRole with its
+            retries, plus a margin).
         credential_cache: a directory for temporary credentials from assume-role, web identity
             and SSO, shared by every process on the machine that uses the same directory
             (botocore's file cache, as the AWS CLI uses): 8 spawned workers make 1 AssumeRole
             instead of 8. The credentials are then on disk: the directory is made owner-only
-            (0700) and each file 0600; a directory others can write to is refused. None (the
+            (0700) and each file 0600; anything below it that another user could have planted
+            is refused. A relative path is made absolute when the pool is made. None (the
             default): nothing is written.
         scopefunc: who owns a session: ``"thread"`` (the default: each OS thread; under gevent
             or eventlet monkey patching the greenlets of one OS thread share its sessions and
@@ -135,100 +121,62 @@ class SessionPool:
         idle_timeout: float | None = None,
         retry_expired: bool = False,
         resolve_timeout: float = DEFAULT_RESOLVE_TIMEOUT,
-        credential_cache: str | os.PathLike[str] | None = None,
+        credential_cache: str | _os.PathLike[str] | None = None,
         scopefunc: str | Callable[[], Hashable] = "thread",
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
         strict: bool = False,
         **defaults: str | None,
     ) -> None:
         defaults, _ = mask_secrets(defaults)  # first: no frame below may hold a bare secret
-        self._defaults = SessionKey.build(defaults)
-        self._bounds_config = (max_keys, idle_timeout)
-        KeyBounds(max_keys, idle_timeout)  # validates
-        if not callable(clock):
-            raise InvalidArgumentError(
-                f"clock must be a callable returning seconds, such as time.monotonic, "
-                f"not {clock!r}."
-            )
-        self._clock = clock
-        self._config: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None}
-        if max_keys != DEFAULT_MAX_KEYS:
-            self._config["max_keys"] = max_keys
-        if isinstance(max_clients, bool) or not isinstance(max_clients, int) or max_clients < 1:
-            raise InvalidArgumentError(
-                f"max_clients must be a positive whole number, not {max_clients!r}."
-            )
-        self._max_clients = max_clients
-        if max_clients != DEFAULT_MAX_CLIENTS:
-            self._config["max_clients"] = max_clients
-        if idle_timeout is not None:
-            self._config["idle_timeout"] = idle_timeout
-        if not isinstance(retry_expired, bool):
-            raise InvalidArgumentError(
-                f"retry_expired must be True or False, not {retry_expired!r}."
-            )
-        self._retry_expired = retry_expired
-        if retry_expired:
-            self._config["retry_expired"] = True
-        if (
-            isinstance(resolve_timeout, bool)
-            or not isinstance(resolve_timeout, (int, float))
-            or not math.isfinite(resolve_timeout)
-            or resolve_timeout <= 0
-        ):
-            raise InvalidArgumentError(
-                f"resolve_timeout must be a positive number of seconds, not {resolve_timeout!r}."
-            )
-        if resolve_timeout != DEFAULT_RESOLVE_TIMEOUT:
-            self._config["resolve_timeout"] = resolve_timeout
-        self._file_cache = None
-        if credential_cache is not None:
-            self._file_cache = credential_cache_at(credential_cache)
-            self._config["credential_cache"] = self._file_cache.directory  # absolute
-        if not isinstance(strict, bool):
-            raise InvalidArgumentError(f"strict must be True or False, not {strict!r}.")
-        self._strict = strict
-        if strict:
-            self._config["strict"] = True
-        self._scopefunc = check_scopefunc(scopefunc)
-        if scopefunc != "thread":
-            self._config["scopefunc"] = scopefunc
+        options: dict[str, Any] = {} if clock is None else {"clock": clock}
+        config = PoolConfig.build(
+            max_keys=max_keys,
+            max_clients=max_clients,
+            idle_timeout=idle_timeout,
+            retry_expired=retry_expired,
+            resolve_timeout=resolve_timeout,
+            credential_cache=credential_cache,
+            scopefunc=scopefunc,
+            strict=strict,
+            **options,
+            **defaults,
+        )
+        self._setup(config, uuid.uuid4().hex)
+        _received.register(self._pickle_token, self)
+
+    def _setup(self, config: PoolConfig, token: str) -> None:
+        self._config = config
         self._id = next(_pool_ids)
         # Names this pool across pickles: every task that carries it into a worker process
         # finds the same pool there (see _rebuild), so sessions and credentials are reused.
-        self._pickle_token = uuid.uuid4().hex
-        _received.register(self._pickle_token, self)
+        self._pickle_token = token
         # The innermost `with pool.session()` block of the running code (see _blocks).
         self._block_var = BlockVar(f"sessionpool-{self._id}-block")
         self._raw_block = self._block_var.get  # bound once: warm paths call it
         # Ids of the live Blocks: while empty, no context anywhere holds a block, and the hot
         # path needs no look at the block variable. Kept across fork.
         self._live_blocks = self._block_var.live
-        self._credentials = CredentialCells(resolve_timeout)
-        self._forks_seen = 0
         # Negated idents of the threads forking now (see _before_fork).
         self._forking: set[int] = set()
+        self._forks_seen = 0
+        self._factory = SessionFactory(config)
         self._init_process_state()
         _fork.register(self)
         _live_pools.add(self)
 
     def _init_process_state(self) -> None:
-        # Mutable state shared by threads, guarded by _lock: _slots, _counters, _closed,
-        # _bounds (key recency), _evictions.
-        # _local is per thread and needs no lock; it is replaced wholesale on close and fork.
+        # Per process. Guarded by _lock: the registry's shared parts, _bounds, _evictions, the
+        # hit totals, _closed. The registry's per-owner store is replaced wholesale on close,
+        # clear and fork; _local is the same object, for the hot path.
         self._lock = _locks.Lock()
-        self._local = new_local(self._scopefunc)
-        self._slots: weakref.WeakSet[ThreadSlot] = weakref.WeakSet()
-        self._counters = Counters(self._lock)
+        self._registry = Registry(self._config.scopefunc, self._lock)
+        self._local = self._registry.local
+        self._bounds = KeyBounds(self._config.max_keys, self._config.idle_timeout)
+        self._evictions = 0
         self._retired_hits = 0
         self._hits_reported = 0
-        self._bounds = KeyBounds(*self._bounds_config)
-        # How many sessions each key has across threads (under _lock): at 0, explicit keys'
-        # credentials are forgotten (see _settle_dropped).
-        self._key_sessions: collections.Counter[SessionKey] = collections.Counter()
-        self._evictions = 0
         self._closed = False
-        self._pid = os.getpid()
+        self._pid = os.getpid()  # last: a pid that matches means the rest is this process's
 
     # -- the hot path ------------------------------------------------------------------------
 
@@ -244,9 +192,10 @@ class SessionPool:
             service_name: the service, as in ``boto3.client``.
             *args: boto3's positional arguments after the service name.
             **kwargs: key arguments (``profile``/``profile_name``, ``region``/``region_name``,
-                ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``) choose
-                the session; the rest (``endpoint_url``, ``config``, ``api_version``,
-                ``use_ssl``, ``verify``) go to ``Session.client`` and are part of the cache key.
+                ``aws_access_key_id``, ``aws_secret_access_key``, ``aws_session_token``,
+                ``aws_account_id``) choose the session; the rest (``endpoint_url``, ``config``,
+                ``api_version``, ``use_ssl``, ``verify``) go to ``Session.client`` and are part
+                of the cache key.
         """
         if not (args or kwargs):
             try:
@@ -258,31 +207,31 @@ class SessionPool:
                     block = self._raw_block()
                     if block is not None and block.fragile:
                         block = applicable(block)
-                    scope = None if block is None else block.scope
-                    return self._local.fast[scope]._by_name[service_name]()
+                    block_key = None if block is None else block.block_key
+                    return self._local.fast[block_key].by_name[service_name]()
             except (AttributeError, KeyError):
                 pass
             memo_key: tuple[Any, ...] | None = None
         elif self._forking:
             memo_key = None  # a fork is under way: the slow path compares the pid
-        elif len(args) <= _SAFE_POSITIONS and SECRET_NAMES.isdisjoint(kwargs):
-            # The same arguments again in this thread: skip rebuilding the key (microseconds).
-            memo_key = (self._block_var.scope(), service_name, args, *kwargs.items())
+        elif len(args) <= SAFE_POSITIONS and SECRET_NAMES.isdisjoint(kwargs):
+            # The same arguments again in this owner: skip rebuilding the key (microseconds).
+            # Memo.find and Memo.key, inlined: this path is hot too (see _memo).
+            memo_key = (self._block_var.key(), service_name, args, *kwargs.items())
             try:
-                session, client_ref, epoch = self._local.slot.by_args[memo_key]
-            except (AttributeError, KeyError):
+                session, client_ref, epoch, meter = self._local.slot.memo[memo_key]
+            except (AttributeError, KeyError):  # no slot yet, or not remembered
                 pass
             except TypeError:  # an unhashable argument: no memo for this call
                 memo_key = None
             else:
-                if session.epoch == epoch:  # else: the client left the session's cache since
+                if session.epoch == epoch:
                     client = client_ref()
                     if client is not None:
-                        session._hits += 1
-                        session.touch(client)
+                        meter()  # counts the hit, and marks the client used
                         return client
         else:
-            memo_key = None  # calls carrying a secret are never memoised
+            memo_key = None  # a secret among the arguments: never remembered
         kwargs, args = mask_secrets(kwargs, args)  # first: no frame below holds a bare secret
         return self._client_slow(service_name, args, kwargs, memo_key)
 
@@ -295,13 +244,13 @@ class SessionPool:
     ) -> Any:
         service_name, kwargs = bind_call("client", service_name, args, kwargs)
         key_args, client_args = _split(kwargs)
-        session, client = self._from_tracked_session(
+        session, (client, meter) = self._from_tracked_session(
             key_args,
-            lambda s: s.client(service_name, **client_args),
+            lambda s: s.metered_client(service_name, (), client_args),
             publish_fast=not kwargs,
         )
         if memo_key is not None:
-            self._slot().remember(memo_key, session, client)
+            self._registry.remember(self._registry.slot(), memo_key, session, client, meter)
         return client
 
     def _from_tracked_session(
@@ -317,7 +266,8 @@ class SessionPool:
             made = make(session)
             if not session.retired:
                 return session, made
-            close_clients([getattr(getattr(made, "meta", None), "client", made)])
+            client = made[0] if isinstance(made, tuple) else made.meta.client  # a client, metered
+            close_clients([client])
 
     def _resource(self, service_name: str = NO_SERVICE, /, *args: Any, **kwargs: Any) -> Any:
         """This thread's cached resource for ``service_name``, in the current key.
@@ -335,8 +285,8 @@ class SessionPool:
         )
         return resource
 
-    # Type checkers see boto3-stubs' overloads for every service (sessionpool/_typed.pyi, typed
-    # like boto3.client); at run time the names are the functions above, with no extra call.
+    # Type checkers see the installed stubs' overloads for every service (sessionpool/_typed.pyi,
+    # typed like boto3.client); at run time the names are the functions above, no extra call.
     if TYPE_CHECKING:
         client: ClientFactory
         resource: ResourceFactory
@@ -344,10 +294,10 @@ class SessionPool:
         client = _client
         resource = _resource
 
-    # -- sessions and scopes -----------------------------------------------------------------
+    # -- keys, sessions and blocks -------------------------------------------------------------
 
     def get_session(self, **key_args: Any) -> PooledSession:
-        """This thread's Session for a key, without entering a scope.
+        """This thread's Session for a key, without entering a block.
 
         Parameters:
             **key_args: key arguments, as for :meth:`client`; unnamed fields come from the
@@ -387,18 +337,18 @@ class SessionPool:
                 :meth:`client`; none: the current block's key as it is.
         """
         key_args, _ = mask_secrets(key_args)
-        scope: Scope | None
+        block_key: BlockKey | None
         if key_args:
             session = self._session_for(key_args)
-            scope = self._slot().scope_for(session)
+            block_key = self._registry.slot().block_key(session)
         else:
-            scope = self._block_var.scope()
-            if scope is None:
+            block_key = self._block_var.key()
+            if block_key is None:
                 self._require_key(key_args, "bind")
         block_var = self._block_var
 
         def bound(*args: Any, **kwargs: Any) -> T:
-            return block_var.run(scope, fn, args, kwargs)
+            return block_var.run(block_key, fn, args, kwargs)
 
         bound.__wrapped__ = fn  # type: ignore[attr-defined]
         bound.__name__ = getattr(fn, "__name__", "bound")
@@ -406,17 +356,17 @@ class SessionPool:
         return bound
 
     def _key_for(self, key_args: Mapping[str, Any]) -> SessionKey:
-        scope = self._block_var.scope()
-        if scope is None:
+        block_key = self._block_var.key()
+        if block_key is None:
             self._require_key(key_args, "call")
-            base = self._defaults
+            base = self._config.defaults
         else:
-            base = scope.key
+            base = block_key.session_key
         return SessionKey.build(key_args, base) if key_args else base
 
     def _require_key(self, key_args: Mapping[str, Any], what: str) -> None:
         """In strict mode, refuse a call outside any block that names neither profile nor keys."""
-        if not self._strict or any(key_args.get(name) is not None for name in _IDENTITY):
+        if not self._config.strict or any(key_args.get(name) is not None for name in _IDENTITY):
             return
         raise KeyRequiredError(
             f"this SessionPool is strict and this {what} names no profile or keys and runs "
@@ -430,141 +380,24 @@ class SessionPool:
     ) -> PooledSession:
         key = self._key_for(key_args)
         while True:
-            self._check_usable()
-            if self._counters.dropped:
-                self._settle_dropped()
-            slot = self._slot()
-            session = slot.sessions.get(key)
-            if session is None:
-                # Counted before it exists, so that settling a drop meanwhile never forgets the
-                # credentials it is about to use.
-                with self._lock:
-                    self._key_sessions[key] += 1
-                try:
-                    made = self._new_session(key)  # no lock held: this takes milliseconds
-                except BaseException:
-                    self._counters.dropped.append(key)
-                    raise
-                # setdefault: a greenlet of this thread may have made one meanwhile (it can
-                # switch while credentials resolve); the first published wins, unused losers go.
-                session = slot.sessions.setdefault(key, made)
-                if session is made:
-                    with self._lock:
-                        self._counters.sessions_created += 1
-                else:
-                    self._counters.dropped.append(key)
+            self._check_usable()  # first: after a fork, it makes a new registry
+            registry = self._registry
+            if registry.counters.dropped:
+                self._settle()
+            slot = registry.slot()
+            session = registry.find_or_make(slot, key, self._factory.make)
             if self._bounds.active:
                 self._apply_bounds(key)
-            scope = self._block_var.scope()
-            if publish_fast:
-                slot.fast[scope] = session
-                if scope is None:
-                    self._local.hot = session._by_name  # the hot path's table: this session's
-            # Another thread's eviction may have dropped the session since it was looked up.
-            # A session handed out (or left in the fast table) after that would be untracked:
-            # never evicted, closed or counted (HAZARDS E1). So check *after* publishing: a drop
-            # that comes later pops the key first and then clears the fast entries itself (and
-            # empties the session's table, which the hot path then misses).
-            if slot.sessions.get(key) is session:
+            if registry.publish(slot, key, session, self._block_var.key(), publish_fast):
                 return session
-            if publish_fast and slot.fast.get(scope) is session:
-                slot.fast.pop(scope, None)
-                if getattr(self._local, "hot", None) is session._by_name:
-                    del self._local.hot
+            # Dropped meanwhile (an eviction, clear()): look again.
 
-    def _settle_dropped(self) -> None:
-        """Count the sessions threads dropped (thread exits, evictions, releases). A key of
-        explicit credentials (a tenant's keys) with no session left is forgotten at once, its
-        secrets with it: making them again costs nothing. A key whose credentials the chain
-        resolved (a profile, the environment, a role) stays until it is evicted (``max_keys``,
-        ``idle_timeout``): threads that come and go then resolve it once, not once each."""
-        gone: list[SessionKey] = []
-        with self._lock:
-            while True:
-                try:
-                    key = self._counters.dropped.popleft()
-                except IndexError:
-                    break
-                left = self._key_sessions[key] - 1
-                if left > 0:
-                    self._key_sessions[key] = left
-                    continue
-                del self._key_sessions[key]
-                if key.static_keys is not None:
-                    self._bounds.forget(key)
-                    gone.append(key)
-        for key in gone:
-            self._credentials.forget(key)
-
-    def _slot(self) -> ThreadSlot:
-        local = self._local
-        try:
-            slot: ThreadSlot = local.slot
-            return slot
-        except AttributeError:
-            pass
-        slot = ThreadSlot(self._counters)
-        local.slot = slot
-        local.fast = slot.fast
-        with self._lock:
-            self._slots.add(slot)
-        return slot
-
-    def _new_session(self, key: SessionKey) -> PooledSession:
-        explicit = key.static_keys is not None
-        # A key that names no profile takes the one the environment names now, for good: a later
-        # change of AWS_PROFILE reaches sessions made after it, never this one (nor its
-        # credentials, which are keyed by that profile too).
-        env_profile = None if key.profile is not None else _botocore.env_profile()
-        profile = key.profile if key.profile is not None else env_profile
-        with _profiles_explained(key, env_profile):
-            core, events = _botocore.new_watched_session(key.profile, env_profile)
-        owner = CredentialKey(key, None if explicit else env_profile)
-        file_cache = self._file_cache
-        resolve = _resolver(key, env_profile, None if file_cache is None else file_cache)
-        source = None if explicit else credential_sources()
-        cells = self._credentials  # the closure below must not hold the pool (a cycle)
-        machine_lock = None
-        if file_cache is not None and not explicit:
-            cache = file_cache
-
-            def machine_lock(deadline: float) -> AbstractContextManager[Any]:
-                return cache.lock_for(profile)(deadline)
-
-        options: dict[str, Any] = {
-            "renewable": not explicit,
-            "source": source,
-            "machine_lock": machine_lock,
-        }
-        credentials: Any = cells.get(owner, resolve, **options)
-        if credentials is None:
-            # The chain found nothing (not set yet, or a source briefly down): look again at
-            # every read until it does, as botocore's session does, instead of for good.
-            credentials = PendingCredentials(
-                lambda: cells.get(owner, resolve, **options), _no_credentials(owner, profile)
-            )
-        elif source is not None:
-            # A new session after the shared files or the environment changed resolves afresh,
-            # as a new boto3 Session would (rotated keys, HAZARDS C1): once, for every thread.
-            credentials.check_source(source)
-        session = PooledSession(
-            key,
-            core,
-            self._counters,
-            self._max_clients,
-            profile_name=key.profile,
-            region_name=key.region,
-        )
-        # Handing every thread the same object is what makes resolution happen once per key.
-        _botocore.set_credentials(core, credentials)
-        # Clients copy the session's event handlers when they are created, so this covers every
-        # client of the session.
-        _expiry.install(core, credentials, self._retry_expired)
-        session.watch(events)  # from here on, a handler change drops the session's clients
-        log.debug(
-            "created session for %s in thread %s", owner.describe(), threading.current_thread().name
-        )
-        return session
+    def _settle(self) -> None:
+        """Forget the credentials of explicit keys no session has any more (see Registry)."""
+        for key in self._registry.settle():
+            with self._lock:
+                self._bounds.forget(key)
+            self._factory.forget(key)
 
     def warm(
         self,
@@ -608,31 +441,50 @@ class SessionPool:
     # -- bounds --------------------------------------------------------------------------------
 
     def _apply_bounds(self, key: SessionKey | None) -> None:
-        now = self._clock()
+        now = self._config.clock()
         with self._lock:
             new = key is not None and self._bounds.touch(key, now)
             over = self._bounds.max_keys is not None and len(self._bounds) > self._bounds.max_keys
             if not (new and over) and not self._bounds.idle_check_due(now):
                 return
-            slots = list(self._slots)
-        used = usage(slots)  # reads other threads' tables without the lock: counts only
+            slots = list(self._registry.slots)
+        used = self._registry.usage(slots)  # other owners' tables, copied without the lock
         with self._lock:
             victims = self._bounds.victims(used, now, keep=key)
             self._evictions += len(victims)
         self._evict(victims, slots)
 
-    def _evict(self, victims: list[Any], slots: list[ThreadSlot]) -> None:
+    def _evict(self, victims: list[Any], slots: list[OwnerSlot]) -> None:
         if not victims:
             return
         clients: list[Any] = []
         for victim in victims:
             # Forget everything that holds the key (and so any explicit secret in it): its
-            # credentials, and each thread's session, scope, memo and fast entries.
-            self._credentials.forget(victim)
-            for slot in slots:
-                clients.extend(slot.drop(victim))
+            # credentials, and each owner's session, block key, memo and fast entries.
+            self._factory.forget(victim)
+            clients.extend(self._registry.drop_everywhere(victim, slots))
             log.debug("evicted %s", victim.describe())
         close_clients(clients)
+
+    def prune(self) -> int:
+        """Evict idle keys (and keys past ``max_keys``) now; return how many were evicted.
+
+        The pool has no background thread: it prunes on its slow paths, at most once per
+        ``idle_timeout / 4``. Call this from your own loop to prune on a schedule.
+        """
+        self._check_usable()
+        if self._registry.counters.dropped:
+            self._settle()
+        now = self._config.clock()
+        slots = self._registry.live_slots()
+        used = self._registry.usage(slots)
+        with self._lock:
+            victims = self._bounds.victims(used, now)
+            self._evictions += len(victims)
+        self._evict(victims, slots)
+        return len(victims)
+
+    # -- lifecycle -----------------------------------------------------------------------------
 
     def release(self) -> int:
         """Release the current owner's sessions now (this thread's, greenlet's, or scope
@@ -644,42 +496,9 @@ class SessionPool:
         Returns: how many clients were closed.
         """
         self._reset_if_forked()
-        local = self._local
-        slot = getattr(local, "slot", None)
-        if slot is None:
-            return 0
-        if isinstance(local, OwnerLocal):
-            local.release()
-        else:
-            for name in ("slot", "fast", "hot"):
-                try:
-                    delattr(local, name)
-                except AttributeError:
-                    pass
-        clients = slot.release()
+        clients = self._registry.release_current()
         close_clients(clients)
         return len(clients)
-
-    def prune(self) -> int:
-        """Evict idle keys (and keys past ``max_keys``) now; return how many were evicted.
-
-        The pool has no background thread: it prunes on its slow paths, at most once per
-        ``idle_timeout / 4``. Call this from your own loop to prune on a schedule.
-        """
-        self._check_usable()
-        if self._counters.dropped:
-            self._settle_dropped()
-        now = self._clock()
-        with self._lock:
-            slots = list(self._slots)
-        used = usage(slots)
-        with self._lock:
-            victims = self._bounds.victims(used, now)
-            self._evictions += len(victims)
-        self._evict(victims, slots)
-        return len(victims)
-
-    # -- lifecycle -----------------------------------------------------------------------------
 
     def _check_usable(self) -> None:
         self._reset_if_forked()
@@ -687,6 +506,27 @@ class SessionPool:
             raise PoolClosedError(
                 "this SessionPool was closed; create a new SessionPool to make more clients."
             )
+
+    def _replace_registry(self, closing: bool) -> list[Any]:
+        """Start every owner afresh (a new registry), and hand back the old one's clients."""
+        with self._lock:
+            if closing:
+                self._closed = True
+            old = self._registry
+            slots = list(old.slots)
+            # The old per-owner store goes after the lock is released: dropping it releases
+            # every owner's slot, whose __del__ closes clients, which must not happen under it.
+            self._registry = Registry(self._config.scopefunc, self._lock)
+            self._registry.key_sessions = old.key_sessions  # drops still settle against it
+            self._registry.counters = old.counters
+            self._local = self._registry.local
+            self._bounds.clear()
+        del old
+        clients: list[Any] = []
+        for slot in slots:
+            clients.extend(slot.release())
+        close_clients(clients)
+        return clients
 
     def clear(self) -> int:
         """Forget every session of every thread in this process, and every key's credentials;
@@ -696,18 +536,8 @@ class SessionPool:
         Returns: how many clients were closed.
         """
         self._check_usable()
-        with self._lock:
-            slots = list(self._slots)
-            self._slots = weakref.WeakSet()
-            # As in close(): the old thread-local goes after the lock is released.
-            old_local, self._local = self._local, new_local(self._scopefunc)
-            self._bounds.clear()
-        del old_local
-        self._credentials.forget()
-        clients: list[Any] = []
-        for slot in slots:
-            clients.extend(slot.release())
-        close_clients(clients)
+        clients = self._replace_registry(closing=False)
+        self._factory.forget()
         log.debug("pool cleared: %d client(s) closed", len(clients))
         return len(clients)
 
@@ -717,22 +547,19 @@ class SessionPool:
 
         Returns: how many clients were closed.
         """
-        return sum(pool.clear() for pool in list(_live_pools) if not pool.closed)
+        total = 0
+        for pool in list(_live_pools):
+            try:
+                total += pool.clear()
+            except PoolClosedError:  # closed, perhaps by another thread since it was listed
+                continue
+        return total
 
     def close(self) -> None:
-        """Close every client this process's pool made, forget every session, and refuse reuse."""
-        with self._lock:
-            self._closed = True
-            slots = list(self._slots)
-            self._slots = weakref.WeakSet()
-            # Keep the old thread-local alive until the lock is released: dropping it releases
-            # every thread's slot, whose __del__ closes clients, which must not happen under it.
-            old_local, self._local = self._local, new_local(self._scopefunc)
-        del old_local
-        clients: list[Any] = []
-        for slot in slots:
-            clients.extend(slot.release())
-        close_clients(clients)
+        """Close every client this process's pool made, forget every session and every key's
+        credentials, and refuse reuse."""
+        clients = self._replace_registry(closing=True)
+        self._factory.forget()
         log.debug("pool closed: %d client(s) closed", len(clients))
 
     @property
@@ -745,6 +572,8 @@ class SessionPool:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # -- fork ----------------------------------------------------------------------------------
 
     def _before_fork(self) -> None:
         # In the forking thread, before the fork (see _fork): until the fork is over, every call
@@ -769,29 +598,49 @@ class SessionPool:
         if self._pid != os.getpid():
             self._forks_seen += 1
             closed = self._closed
-            self._credentials._after_fork_in_child()
+            self._factory._after_fork_in_child()
             self._init_process_state()
             self._closed = closed
         for mark in list(self._forking):
             self._live_blocks.discard(mark)
         self._forking.clear()
 
+    def _reset_if_forked(self) -> None:
+        """Reset this pool if this process is a fork of the one that made its state: a fork
+        that bypassed Python's fork hooks (HAZARDS F6), or one whose hooks have not reached this
+        pool yet (an at-fork hook registered before ours). The hot path does not look (a getpid()
+        costs more than the rest of it); every slow path does."""
+        if self._pid == os.getpid():
+            return
+        # Under a lock, re-checked, as redis-py's _checkpid: two threads of a child may get
+        # here at once. A fork that bypassed the hooks may have copied the lock held by a thread
+        # the child does not have, so the wait is bounded and the reset then goes ahead; the
+        # lock is re-entrant, for a signal handler that calls the pool during a reset.
+        got = _reset_lock.acquire(timeout=_RESET_WAIT)
+        try:
+            if self._pid != os.getpid():
+                self._after_fork_in_child()
+        finally:
+            if got:
+                _reset_lock.release()
+
     # -- introspection -------------------------------------------------------------------------
 
     def stats(self) -> dict[str, int]:
         """Counts for this process: sessions, clients and resources created, hits, misses, forks."""
         self._reset_if_forked()
-        if self._counters.dropped:
-            self._settle_dropped()
+        registry = self._registry
+        if registry.counters.dropped:
+            self._settle()
         with self._lock:
-            slots = list(self._slots)
-            c = self._counters
+            slots = list(registry.slots)
+            c = registry.counters
             result = {
                 "sessions_created": c.sessions_created,
                 "clients_created": c.clients_created,
                 "resources_created": c.resources_created,
                 "misses": c.clients_created + c.resources_created,
-                "credential_resolutions": self._credentials.resolutions,
+                "credential_resolutions": self._factory.credentials.resolutions,
                 "forks_seen": self._forks_seen,
                 "evictions": self._evictions,
                 "threads": len(slots),
@@ -808,25 +657,6 @@ class SessionPool:
             result["hits"] = self._hits_reported
         return result
 
-    def _reset_if_forked(self) -> None:
-        """Reset this pool if this process is a fork of the one that made its state: a fork
-        that bypassed Python's fork hooks (HAZARDS F6), or one whose hooks have not reached this
-        pool yet (an at-fork hook registered before ours). The hot path does not look (a getpid()
-        costs more than the rest of it); every slow path does."""
-        if self._pid == os.getpid():
-            return
-        # Under a lock, re-checked, as redis-py's _checkpid: two threads of a child may get
-        # here at once. A fork that bypassed the hooks may have copied the lock held by a thread
-        # the child does not have, so the wait is bounded and the reset then goes ahead; the
-        # lock is reentrant, for a signal handler that calls the pool during a reset.
-        got = _reset_lock.acquire(timeout=_RESET_WAIT)
-        try:
-            if self._pid != os.getpid():
-                self._after_fork_in_child()
-        finally:
-            if got:
-                _reset_lock.release()
-
     def __repr__(self) -> str:
         if "_closed" not in self.__dict__:  # __init__ failed part way (tracebacks show locals)
             return "<SessionPool (not initialised)>"
@@ -839,24 +669,15 @@ class SessionPool:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A pool travels as its configuration, never its sessions or clients (HAZARDS X2).
-        scopefunc = self._config.get("scopefunc")
-        if callable(scopefunc):
-            try:
-                pickle.dumps(scopefunc)
-            except Exception as exc:  # noqa: BLE001 - which error depends on the callable
-                raise TypeError(
-                    f"this SessionPool's scopefunc {scopefunc!r} cannot be pickled, so neither "
-                    f"can the pool; use a module-level function, or 'thread' or 'greenlet'."
-                ) from exc
-        return (_rebuild, (self._pickle_token, self._config))
+        return (_rebuild, (self._pickle_token, self._config.picklable()))
 
 
-def _rebuild(token: str, config: dict[str, Any]) -> SessionPool:
+def _rebuild(token: str, config: PoolConfig) -> SessionPool:
     """Unpickle a pool: the one this process already has under ``token``, or a new one."""
 
     def make() -> SessionPool:
-        pool = SessionPool(**config)
-        pool._pickle_token = token
+        pool = SessionPool.__new__(SessionPool)
+        pool._setup(config, token)
         return pool
 
     return _received.find_or_make(token, make)
@@ -877,88 +698,14 @@ class _SessionBlock:
             raise RuntimeError("this block is in use; call pool.session(...) again for another")
         pool = self._pool
         session = pool._session_for(self._key_args)
-        self._block = pool._block_var.enter(pool._slot().scope_for(session), sys._getframe(1))
+        block_key = pool._registry.slot().block_key(session)
+        self._block = pool._block_var.enter(block_key, sys._getframe(1))
         return session
 
     def __exit__(self, *exc_info: object) -> None:
         block, self._block = self._block, None
         if block is not None:
             self._pool._block_var.leave(block)
-
-
-def _resolver(
-    key: SessionKey, env_profile: str | None, file_cache: CredentialCache | None
-) -> Callable[[], Any]:
-    """A function resolving ``key``'s credentials (again, when renewing): explicit keys as
-    given; otherwise botocore's whole chain, through a botocore session of its own that reads the
-    profile the environment named when the key's first session was made."""
-    static = key.static_keys
-    if static is not None:
-        # botocore takes account_id from 1.35 on (SessionKey refuses it on older releases).
-        extra: dict[str, Any] = {}
-        if static.account_id is not None:
-            extra["account_id"] = static.account_id
-
-        def explicit() -> Any:
-            return Credentials(
-                static.access_key_id,
-                static.secret_access_key,
-                static.session_token,
-                "explicit",
-                **extra,
-            )
-
-        return explicit
-    profile = key.profile if key.profile is not None else env_profile
-
-    def chain() -> Any:
-        resolver = _botocore.new_core_session(key.profile, env_profile)
-        if file_cache is not None:
-            _botocore.use_file_cache(resolver, file_cache.for_profile(profile))
-        with _profiles_explained(key, env_profile):
-            return resolver.get_credentials()
-
-    return chain
-
-
-@contextlib.contextmanager
-def _profiles_explained(key: SessionKey, env_profile: str | None) -> Iterator[None]:
-    """Re-raise botocore's ProfileNotFound as sessionpool's, which says who named the profile
-    and which files were read."""
-    try:
-        yield
-    except botocore.exceptions.ProfileNotFound as exc:
-        if isinstance(exc, ProfileNotFound):
-            raise
-        name = exc.kwargs.get("profile") or key.profile or env_profile
-        if key.profile is not None:
-            who = "named in the call or the pool"
-        else:
-            variable = (
-                "AWS_DEFAULT_PROFILE" if os.environ.get("AWS_DEFAULT_PROFILE") else "AWS_PROFILE"
-            )
-            who = f"named by the {variable} environment variable"
-        raise ProfileNotFound(
-            message=f"the profile {name!r} ({who}) is in neither {_config_files()}; add it "
-            f"there (aws configure --profile {name}), or name a profile that exists.",
-            profile=name,
-        ) from None
-
-
-def _no_credentials(owner: CredentialKey, profile: str | None) -> str:
-    where = f" --profile {profile}" if profile else ""
-    return (
-        f"no AWS credentials found for {owner.describe()}: botocore's chain found none in the "
-        f"environment, {_config_files()} or the metadata services; set AWS_ACCESS_KEY_ID and "
-        f"AWS_SECRET_ACCESS_KEY, pass keys, or name a profile that has credentials (run "
-        f"`sessionpool inspect{where}` to see where it looks)."
-    )
-
-
-def _config_files() -> str:
-    config = os.environ.get("AWS_CONFIG_FILE", "~/.aws/config")
-    credentials = os.environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
-    return f"{config} nor {credentials}"
 
 
 def _split(kwargs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,8 +7,8 @@ reused across tasks instead of being rebuilt per task.
 
 * ``_made``: token -> pool, weakly: pools made in this process belong to their owners.
 * ``_received``: token -> pool, strongly, least recently used first: a task drops its arguments
-  when it ends, and the next task carrying the same pool must still find it. Bounded (HAZARDS
-  W1): a long-lived worker handed a new pool per job keeps only the ``limit`` most recently
+  when it ends, and the next task carrying the same pool must still find it. Bounded
+  (HAZARDS W1): a long-lived worker handed a new pool per job keeps only the ``limit`` most recently
   received. A pool pushed out is only forgotten here; once no task holds it either, it is freed
   at once (by reference counting) and its threads' clients are closed with it, while a task
   still using it keeps a working pool. The limit is :func:`set_received_limit`, or the

@@ -71,7 +71,7 @@ def mask_request_token(request: Any = None, **_: Any) -> None:
     the credentials is lost there; this puts a :class:`SecretBytes` of the same value back, so
     that the request's repr and urllib3's header dicts (frame locals on a network failure) show
     it masked. What goes on the wire is byte for byte the same. The raw request bytes that
-    ``http.client`` builds from the headers are beyond reach (see the README's secrets promise).
+    ``http.client`` builds from the headers are beyond reach (docs/guarantees.md, Secrets).
     """
     headers = getattr(request, "headers", None)
     if headers is None:
@@ -137,7 +137,7 @@ class StaticKeys:
         return f"<StaticKeys access_key_id='…{self.access_key_id[-4:]}' secret=*** >"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled only when the user configured explicit keys (documented in the README).
+        # Pickled only when the user configured explicit keys (documented in docs/faq.md).
         return (
             StaticKeys,
             (self.access_key_id, self.secret_access_key, self.session_token, self.account_id),

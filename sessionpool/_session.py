@@ -37,19 +37,16 @@ from ._credentials import PendingCredentials
 from ._errors import InvalidArgumentError, NoRegionError
 from ._keys import SessionKey, client_cache_key
 from ._locks import snapshot
-from ._secrets import SECRET_NAMES, mask_secrets
+from ._memo import Memo
+from ._secrets import mask_secrets
 
-__all__ = ["DEFAULT_MAX_CLIENTS", "MEMO_LIMIT", "PooledSession", "close_clients"]
-
-# The most calls-with-arguments a memo keeps before it starts over.
-MEMO_LIMIT = 256
-# The most clients (and, separately, resources) a session caches: a thread that makes clients
-# for ever new endpoints, configs or regions keeps this many (least recently used out).
-DEFAULT_MAX_CLIENTS = 64
+__all__ = ["PooledSession", "close_clients"]
 # How many times a counting getter can answer (it would take centuries to run out).
 _USES = sys.maxsize
 
 log = logging.getLogger("sessionpool")
+# boto3's own client(), which the cache wraps (untyped here: its stubs overload it per service).
+_boto3_client: Any = boto3.session.Session.client
 
 
 def _check_service(service_name: object) -> str:
@@ -71,7 +68,8 @@ class PooledSession(boto3.session.Session):
         key: SessionKey,
         botocore_session: Any,
         counters: Any,
-        max_clients: int = DEFAULT_MAX_CLIENTS,
+        memo: Memo,
+        max_clients: int,
         **kwargs: Any,
     ) -> None:
         super().__init__(botocore_session=botocore_session, **kwargs)
@@ -80,27 +78,27 @@ class PooledSession(boto3.session.Session):
         #: credentials. Its repr never shows a secret.
         self.pool_key = key
         self._pid = os.getpid()
-        # Owned by one thread: no lock. _by_name is the no-argument fast path: service -> a
-        # counting getter of the client (see _counting); the pool's hot path uses it directly.
-        self._by_name: dict[str, Callable[[], Any]] = {}
-        # The iterators behind _by_name's getters, by cache key: their lengths count the hits.
-        self._getters: dict[object, Any] = {}
-        # Cache key -> client, least recently used first (at most max_clients; see _make_room),
-        # and each cached client's cache key (by id: a cached client is alive).
+        # Owned by one thread: no lock. by_name is the no-argument fast path: service -> a
+        # counting getter of the client (see _meter); the pool's hot path uses it directly.
+        self.by_name: dict[str, Callable[[], Any]] = {}
+        # Cache key -> client, in the order recency was last settled (see _make_room: at most
+        # max_clients), and its meter: an iterator whose length counts the client's uses, in C
+        # (the by-name getter is the meter's __next__; a memo calls it too).
         self._clients: dict[object, Any] = {}
-        self._key_of: dict[int, object] = {}
+        self._meters: dict[object, Any] = {}
         self._max_clients = max_clients
-        self._seen: dict[object, int] = {}  # each getter's count at the last recency check
-        # (service, args, *kwargs) -> client: calls with arguments, before normalising them.
-        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._seen: dict[object, int] = {}  # each meter's count when recency was last settled
+        # The owner's memo (see _memo): this session's calls with arguments are remembered there
+        # under the session itself.
+        self._memo = memo
         self._resources: dict[object, Any] = {}
         self._counters = counters
         self._hits = 0  # hits not counted by a getter (memo and cache-key hits)
         # Bumped whenever a client leaves the cache (handlers changed, or the bound pushed it
         # out): memos of this session's clients elsewhere compare it.
         self.epoch = 0
-        # Set once the pool dropped this session (eviction, close, thread exit); it still works
-        # as a plain boto3 Session, but the pool no longer tracks what it makes.
+        # Set once the pool dropped this session (eviction, clear, close, thread exit); it still
+        # works, as a plain boto3 Session: it caches nothing more, since no clear would reach it.
         self.retired = False
         # Bumped whenever the session's handlers change; memos elsewhere compare it.
         self.generation = 0
@@ -115,58 +113,65 @@ class PooledSession(boto3.session.Session):
     @property
     def hits(self) -> int:
         """How many calls this session answered from its cache, without making anything."""
-        getters = snapshot(self._getters)  # may be read from another thread (stats)
-        return self._hits + sum(_USES - operator.length_hint(g) for _, g in getters)
+        meters = snapshot(self._meters)  # may be read from another thread (stats)
+        return self._hits + sum(_USES - operator.length_hint(m) for _, m in meters)
 
-    def _fold_getters(self) -> None:
-        # Keep the hits of the getters being dropped. Swap the table before storing the total:
+    def _fold_meters(self) -> None:
+        # Keep the hits of the meters being dropped. Swap the table before storing the total:
         # a reader in another thread (stats) may then count too few for a moment, never too
         # many, and the pool reports the highest count it has seen.
         total = self.hits
-        self._getters = {}
+        self._meters = {}
         self._seen.clear()
         self._hits = total
 
     def _handlers_changed(self) -> None:
         self.generation += 1
         self.epoch += 1
-        self._superseded.extend(self._clients.values())
-        self._fold_getters()
-        self._by_name.clear()
         self._memo.clear()
+        self._superseded.extend(self._clients.values())
+        self._fold_meters()
+        self.by_name.clear()
         self._clients.clear()
-        self._key_of.clear()
         self._resources.clear()
 
     def _make_room(self) -> None:
         """Keep at most ``max_clients`` - 1 clients cached, so one more fits: the least recently
-        used leave the cache (a client the hot path handed out since the last look counts as
-        used now). A client that leaves is closed once nobody holds it."""
+        used leave the cache. Uses are counted by meters, not recorded in order (the hot path
+        and the memo must stay a lookup), so recency is settled here: a client whose meter moved
+        since the last look was used since, and goes to the young end. A client that leaves is
+        closed once nobody holds it."""
         if len(self._clients) < self._max_clients:
             return
-        for key, getter in list(self._getters.items()):
-            uses = _USES - operator.length_hint(getter)
+        for key, meter in list(self._meters.items()):
+            uses = _USES - operator.length_hint(meter)
             if self._seen.get(key) != uses and key in self._clients:
                 self._seen[key] = uses
                 self._clients[key] = self._clients.pop(key)  # to the young end
         while len(self._clients) >= self._max_clients:
             key = next(iter(self._clients))
             client = self._clients.pop(key)
-            self._key_of.pop(id(client), None)
-            getter = self._getters.pop(key, None)
-            if getter is not None:
-                self._hits += _USES - operator.length_hint(getter)
+            meter = self._meters.pop(key, None)
+            if meter is not None:
+                self._hits += _USES - operator.length_hint(meter)
                 self._seen.pop(key, None)
-                self._by_name.pop(key[0], None)
-            self._memo.clear()
+            if self.by_name.get(key[0]) is not None and key == (key[0],):
+                del self.by_name[key[0]]
             self.epoch += 1
             _botocore.close_when_unused(client)
+        # The owner's memo may hold the meters of what left (and through them the clients): it
+        # starts over (rarely: only when the bound is met).
+        self._memo.clear()
 
-    def touch(self, client: Any) -> None:
-        """Record a use of a cached client found by a memo (it moves to the young end)."""
-        key = self._key_of.get(id(client))
-        if key is not None and self._clients.get(key) is client:
-            self._clients[key] = self._clients.pop(key)
+    def _meter(self, cache_key: object, client: Any) -> Callable[[], Any]:
+        """The counting getter of a cached client: the ``__next__`` of ``itertools.repeat(client,
+        N)``, whose remaining length says how often it ran, in C. The hot path, the memo and
+        cache hits call it; on the pool's hot path it costs less than any Python-level counter."""
+        meter = self._meters.get(cache_key)
+        if meter is None:
+            meter = self._meters[cache_key] = itertools.repeat(client, _USES)
+            self._seen[cache_key] = 0  # unused so far: not "used since the last look"
+        return meter.__next__
 
     def _shareable(self) -> Any:
         """What decides this session's client classes besides the service, or None if the user
@@ -199,51 +204,60 @@ class PooledSession(boto3.session.Session):
                     ``config``, ...); each distinct combination gets its own cached client.
             """
             if not args and not kwargs:
-                getter = self._by_name.get(service_name)
+                getter = self.by_name.get(service_name)
                 if getter is not None:
                     return getter()  # counts the hit
                 memo_key: tuple[Any, ...] | None = None
-            elif SECRET_NAMES.isdisjoint(kwargs) and len(args) <= 6:
+            else:
                 # The same arguments again: skip normalising them (see _keys.client_cache_key).
-                memo_key = (service_name, args, *kwargs.items())
-                try:
-                    client = self._memo.get(memo_key)
-                except TypeError:  # an unhashable argument: no memo for this call
-                    memo_key = client = None
-                if client is not None:
-                    self._hits += 1
-                    self.touch(client)
-                    return client
-            else:
-                memo_key = None  # calls carrying a secret are never memoised
-            _check_service(service_name)
-            kwargs, args = mask_secrets(kwargs, args)
-            cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
-            self._refresh_builtins()  # may drop the cache: a plugin changed the built-ins
-            client = self._clients.get(cache_key)
-            if client is not None:
-                self._hits += 1
-                self._clients[cache_key] = self._clients.pop(cache_key)  # most recently used
-            else:
-                with _botocore.pooled(self._shareable()), self._explained():
-                    made = super().client(service_name, *args, **kwargs)
-                self._make_room()
-                # setdefault: another greenlet of this thread may have made one meanwhile (it
-                # can switch on I/O while this one was made); the first published wins.
-                client = self._clients.setdefault(cache_key, made)
-                if client is made:
-                    self._key_of[id(made)] = cache_key
-                    self._counters.client_created()
-                    log.debug("created %s client for %s", service_name, self.pool_key.describe())
-                else:
-                    close_clients([made])
-            if cache_key == (service_name,) and not self.retired:
-                self._by_name[service_name] = self._counting(cache_key, client)
-            if memo_key is not None:
-                if len(self._memo) >= MEMO_LIMIT:
-                    self._memo.clear()
-                self._memo[memo_key] = client
+                memo_key = Memo.key(self, service_name, args, kwargs)
+                if memo_key is not None:
+                    try:
+                        client = self._memo.find(memo_key)
+                    except TypeError:  # an unhashable argument: no memo for this call
+                        memo_key = client = None
+                    if client is not None:
+                        return client  # counted by the memo, with the client's meter
+            kwargs, args = mask_secrets(kwargs, args)  # first: no frame below holds a secret
+            client, meter = self.metered_client(service_name, args, kwargs)
+            if memo_key is not None and not self.retired:
+                self._memo.remember(memo_key, self, client, meter)
             return client
+
+    def metered_client(
+        self, service_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Any, Callable[[], Any]]:
+        """This session's cached client for these arguments (made on first use), and its meter
+        (which the pool's memo calls to count a hit). The arguments' secrets are already masked
+        (``mask_secrets``) by the caller."""
+        _check_service(service_name)
+        if self.retired:  # a plain Session from now on: nothing is cached that no one clears
+            with _botocore.pooled(self._shareable()), self._explained():
+                made = _boto3_client(self, service_name, *args, **kwargs)
+            return made, itertools.repeat(made).__next__  # a meter that counts nothing
+        cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
+        self._refresh_builtins()  # may drop the cache: a plugin changed the built-ins
+        client = self._clients.get(cache_key)
+        if client is not None:
+            self._meter(cache_key, client)()  # counts the hit (and so its recency)
+        else:
+            with _botocore.pooled(self._shareable()), self._explained():
+                made = _boto3_client(self, service_name, *args, **kwargs)
+            self._make_room()
+            # setdefault: another greenlet of this thread may have made one meanwhile (it
+            # can switch on I/O while this one was made); the first published wins.
+            client = self._clients.setdefault(cache_key, made)
+            if client is made:
+                self._counters.client_created()
+                log.debug("created %s client for %s", service_name, self.pool_key.describe())
+            else:
+                close_clients([made])
+        meter = self._meter(cache_key, client)
+        if cache_key == (service_name,) and not self.retired:
+            self.by_name[service_name] = meter
+        return client, meter
+
+    if not TYPE_CHECKING:
 
         def resource(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
             """This session's resource for ``service_name`` and arguments, created on first use.
@@ -258,6 +272,9 @@ class PooledSession(boto3.session.Session):
             cache_key = client_cache_key(
                 service_name, args, kwargs, self.region_name, function="resource"
             )
+            if self.retired:  # as in metered_client
+                with self._explained():
+                    return super().resource(service_name, *args, **kwargs)
             self._refresh_builtins()
             resource = self._resources.get(cache_key)
             if resource is not None:
@@ -301,17 +318,6 @@ class PooledSession(boto3.session.Session):
                 f"profile a region in {os.environ.get('AWS_CONFIG_FILE', '~/.aws/config')}."
             ) from None
 
-    def _counting(self, cache_key: object, client: Any) -> Callable[[], Any]:
-        """A getter that returns ``client`` and counts the call, both in C: the ``__next__`` of
-        ``itertools.repeat(client, N)``, whose remaining length says how often it ran. On the
-        pool's hot path this costs less than any Python-level counter."""
-        uses = itertools.repeat(client, _USES)
-        old = self._getters.get(cache_key)
-        if old is not None:  # keep the hits of the getter this one replaces
-            self._hits += _USES - operator.length_hint(old)
-        self._getters[cache_key] = uses
-        return uses.__next__
-
     @property
     def botocore_session(self) -> Any:
         """The ``botocore.session.Session`` this Session wraps (boto3 keeps no public handle)."""
@@ -328,11 +334,9 @@ class PooledSession(boto3.session.Session):
             self._watched.on_change = None
         clients = [*self._clients.values(), *self._superseded]
         self._superseded.clear()
-        self._fold_getters()
-        self._by_name.clear()
-        self._memo.clear()
+        self._fold_meters()
+        self.by_name.clear()
         self._clients.clear()
-        self._key_of.clear()
         self._resources.clear()
         self.epoch += 1
         return clients

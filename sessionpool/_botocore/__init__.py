@@ -14,6 +14,17 @@ scanning the source. Each use here is an optimisation or a convenience with a pu
   handing the credential file cache to the providers that take one.
 * :mod:`.clients`: client classes and endpoint rule providers shared per process
   (``client_class_cache``, ``shared_endpoint_rules``).
+* :mod:`.models`: which operation of a service discovers endpoints, per service model
+  (``shared_discovery_answers``).
+* :mod:`.proxies`: the proxies the environment sets for an endpoint, per environment
+  (``shared_proxy_answers``; :mod:`.environ` names the environment's contents).
+* :mod:`.tls`: one TLS context for clients with the same certificate settings
+  (``shared_tls_context``).
+* :mod:`.configfiles`: the AWS config file parsed once per content (``shared_config_files``).
+* :mod:`.settings`: botocore's configuration answers, shared while their inputs agree
+  (``shared_config_answers``).
+* :mod:`.emitter` also remembers which handlers accept ``**kwargs`` (``handler_check_memo``).
+* :mod:`.scope`: the thread-local mark that limits all of these to the pool's own clients.
 * this module: the options of a ``Config`` (``config_by_value``).
 
 :mod:`.guard` holds the switches; ``sessionpool.diagnostics()`` reports them.
@@ -25,10 +36,13 @@ from typing import Any
 
 from botocore.config import Config
 
-from .clients import close_when_unused, pooled
+# Imported for their installers (each registers with .scope, run before the first pooled client).
+from . import clients, configfiles, models, proxies, settings, tls  # noqa: F401
+from .clients import close_when_unused
 from .credentials import expiry_time, use_file_cache
 from .guard import SURPRISES, Switch, diagnostics
 from .loader import warm as warm_loader
+from .scope import pooled
 from .sessions import (
     env_profile,
     new_core_session,

@@ -15,17 +15,16 @@ endpoint rule set into rule objects (~17%). Here both are built once per process
 
 Both hook botocore by wrapping, once per process, a private name it looks up while making a
 client (``ClientCreator._create_client_class``, ``botocore.regions.EndpointProvider``). The
-wrappers act only while a pooled session is making a client (:func:`pooled`, a thread-local
-mark); any other client in the process, plain boto3's included, takes botocore's own path
-unchanged. ``_lock`` guards installation; the caches publish with ``setdefault``.
+wrappers act only while a pooled session is making a client (:func:`~.scope.pooled`, a
+thread-local mark); any other client in the process, plain boto3's included, takes botocore's
+own path unchanged. :mod:`.scope` runs :func:`install` once; the caches publish with
+``setdefault``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import weakref
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from typing import Any
 
 import botocore.client
@@ -33,10 +32,10 @@ import botocore.regions
 from botocore.docs.docstring import LazyLoadedDocstring
 from botocore.hooks import BaseEventHooks, HierarchicalEmitter
 
-from .. import _fork
+from . import scope
 from .guard import SURPRISES, Switch
 
-__all__ = ["class_cache", "close_when_unused", "closing", "endpoint_rules", "install", "pooled"]
+__all__ = ["class_cache", "close_when_unused", "closing", "endpoint_rules", "install"]
 
 class_cache = Switch(
     "client_class_cache",
@@ -53,55 +52,24 @@ closing = Switch(
     "holds it; off: when the garbage collector frees it",
 )
 
-_lock = _fork.Lock()
-_installed = False
-_mark = threading.local()  # .key: the class cache key part for the pooled session, or absent
 _classes: dict[Hashable, type] = {}
 _providers: dict[tuple[int, int, int], tuple[Any, Any, Any, Any]] = {}
 _NEUTRAL = HierarchicalEmitter()  # renders shared classes' docstrings: no handlers, no session
 
 
-@contextlib.contextmanager
-def pooled(shareable: Hashable | None) -> Iterator[None]:
-    """Mark this thread as making a client for a pooled session.
-
-    Parameters:
-        shareable: what, besides the service, decides the session's client classes (the
-            built-in handlers' signature), or None if the session's handlers were changed by the
-            user: then its classes are built botocore's way.
-    """
-    install()
-    previous = getattr(_mark, "key", _UNSET)
-    _mark.key = shareable
-    try:
-        yield
-    finally:
-        if previous is _UNSET:
-            del _mark.key
-        else:
-            _mark.key = previous
-
-
-_UNSET = object()
-
-
+@scope.on_first_use
 def install() -> None:
-    """Wrap botocore's two factories, once per process (no-op when both switches are off)."""
-    global _installed
-    if _installed or not (class_cache.active or endpoint_rules.active):
-        return
-    with _lock:
-        if _installed:
-            return
-        _installed = True
-        creator: Any = botocore.client.ClientCreator
-        regions: Any = botocore.regions
+    """Wrap botocore's two factories (run once per process by :mod:`.scope`)."""
+    creator: Any = botocore.client.ClientCreator
+    regions: Any = botocore.regions
+    if class_cache.active:
         try:
             original_class = creator._create_client_class
             assert callable(original_class), "ClientCreator._create_client_class is not callable"
             creator._create_client_class = _class_factory(original_class)
         except SURPRISES as exc:
             class_cache.off("wrapping ClientCreator._create_client_class failed", exc)
+    if endpoint_rules.active:
         try:
             original_provider = regions.EndpointProvider
             assert isinstance(original_provider, type), "regions.EndpointProvider is not a class"
@@ -112,7 +80,7 @@ def install() -> None:
 
 def _class_factory(original: Any) -> Any:
     def _create_client_class(self: Any, service_name: str, service_model: Any) -> Any:
-        shareable = getattr(_mark, "key", None)
+        shareable = scope.shareable()
         if shareable is None or not class_cache.active:
             return original(self, service_name, service_model)
         try:
@@ -166,7 +134,7 @@ def _provider_factory(original: Any) -> Any:
         def __new__(
             cls, ruleset_data: Any = None, partition_data: Any = None, **kwargs: Any
         ) -> Any:
-            if getattr(_mark, "key", _UNSET) is _UNSET or not endpoint_rules.active:
+            if not scope.making() or not endpoint_rules.active:
                 return super().__new__(cls)
             try:  # other arguments (excluded_params on newer botocore) are part of the key
                 extra = tuple(

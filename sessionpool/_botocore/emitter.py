@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import types
 import weakref
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "Watched",
     "WatchedEmitter",
     "aliases",
+    "checks",
     "cow",
     "cow_supported",
 ]
@@ -164,11 +166,18 @@ class Watched(HierarchicalEmitter):
         return new
 
     def _verify_accept_kwargs(self, func: Any) -> Any:
-        # botocore inspects every handler's signature on every registration (~10 per client);
-        # the answer depends on the function alone, so remember the functions that passed.
+        # botocore inspects every handler's signature on every registration (~10 per client,
+        # ~15 us each); the answer depends on the function alone, so remember the functions that
+        # passed. A plain function with no attributes of its own (a closure made per session,
+        # such as boto3's lazy_call handlers) is answered by its code object: inspect reads a
+        # plain function's signature from its code, so every closure of one def gets the same
+        # answer. Anything else (partials, wrapped or annotated functions) is asked by object.
+        if not checks.active:
+            return super()._verify_accept_kwargs(func)  # type: ignore[misc]
         target = getattr(func, "__func__", func)
+        code = _plain_code(target)
         try:
-            if target in _ACCEPTS_KWARGS:
+            if target in _ACCEPTS_KWARGS or (code is not None and code in _ACCEPTS_BY_CODE):
                 return None
         except TypeError:  # not hashable or not weakly referenceable: ask botocore
             return super()._verify_accept_kwargs(func)  # type: ignore[misc]
@@ -176,11 +185,28 @@ class Watched(HierarchicalEmitter):
         if result is None:
             with contextlib.suppress(TypeError):
                 _ACCEPTS_KWARGS[target] = True
+            if code is not None:
+                _ACCEPTS_BY_CODE[code] = True
         return result
 
 
-# Functions known to accept **kwargs (weakly: a function that goes is forgotten).
+checks = Switch(
+    "handler_check_memo",
+    "remember which event handlers accept **kwargs (per function; per code object for plain "
+    "closures); off: botocore inspects every handler at every registration (~15 us each)",
+)
+
+# Functions known to accept **kwargs (weakly: a function that goes is forgotten), and the code
+# objects of plain functions known to (weakly too: code made by exec can go).
 _ACCEPTS_KWARGS: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+_ACCEPTS_BY_CODE: weakref.WeakKeyDictionary[types.CodeType, bool] = weakref.WeakKeyDictionary()
+
+
+def _plain_code(target: Any) -> types.CodeType | None:
+    """The code of a plain Python function with no attributes set on it, else None."""
+    if type(target) is not types.FunctionType or target.__dict__:
+        return None
+    return target.__code__
 
 
 class WatchedEmitter(Watched):

@@ -76,6 +76,20 @@ class Switch:
             self.reason,
         )
 
+    def unavailable(self, reason: str) -> None:
+        """Turn the optimisation off for this process because it cannot apply here (a platform
+        without what it needs), not because botocore surprised it: logged at DEBUG only.
+
+        Parameters:
+            reason: why it cannot apply, in a few words.
+        """
+        with _lock:
+            if not self.active:
+                return
+            self.active = False
+            self.reason = reason
+        log.debug("sessionpool: %s does not apply to this process (%s)", self.name, reason)
+
     def __repr__(self) -> str:
         state = "on" if self.active else f"off ({self.reason})"
         return f"<Switch {self.name} {state}>"

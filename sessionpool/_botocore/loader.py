@@ -9,7 +9,8 @@ kept here:
   idempotently (sdk-extras merges, endpoint data), so concurrent readers see the same result.
 * The first load of each file is serialised: a cold burst of threads would otherwise parse the
   same file once per thread. A re-entrant lock covers every loader method; a warm call holds it
-  for a dict lookup, and :func:`warm` takes the cold loads out of the burst altogether.
+  for a dict lookup, and :func:`warm` takes the cold loads out of the burst altogether. A wait
+  for it is bounded (``LOAD_WAIT``), past which a thread loads for itself.
 * ``boto3.Session`` appends its data path to ``loader.search_paths`` every time it wraps a botocore
   session (1,003 entries after 1,001 sessions), so the list here ignores duplicates.
 
@@ -55,6 +56,9 @@ _CACHED = (
 _MISSING = [name for name in _CACHED if not callable(getattr(Loader, name, None))]
 
 _BOTO3_DATA_PATH = os.path.join(os.path.dirname(boto3.__file__), "data")
+# Seconds a thread waits for another's first load of a file before loading it itself: parsing the
+# largest model takes well under a second; this is only a bound (see _locked).
+LOAD_WAIT = 10.0
 
 
 class _DedupList(list[str]):
@@ -75,8 +79,16 @@ def _locked(name: str) -> Any:
     unbound = getattr(Loader, name, None)
 
     def method(self: SharedLoader, *args: Any, **kwargs: Any) -> Any:
-        with self._load_lock:
+        # The one lock of the package held while botocore runs (it parses the file, and may log
+        # a DEBUG record): so the wait for it is bounded. A thread that waited LOAD_WAIT loads
+        # for itself, unserialised (a duplicate parse, never a wrong answer): a logging handler
+        # holding its own lock while it waits here can never deadlock with the loading thread.
+        got = self._load_lock.acquire(timeout=LOAD_WAIT)
+        try:
             return unbound(self, *args, **kwargs)  # type: ignore[misc]
+        finally:
+            if got:
+                self._load_lock.release()
 
     method.__name__ = name
     method.__doc__ = getattr(unbound, "__doc__", None)

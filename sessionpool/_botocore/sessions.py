@@ -25,8 +25,9 @@ Private botocore names: ``HierarchicalEmitter._handlers`` and ``_unique_id_handl
 it happens: on any surprise its switch goes off and sessions are built botocore's own way, slower
 but equally correct.
 
-``_lock`` guards the prototype and the shared components while they are built; afterwards they
-are only read. A :class:`~sessionpool._fork.Lock`: a forked child gets a fresh one.
+``_lock`` guards publishing the prototype and the shared components, which are built outside it
+(a botocore session is made, and may log) by one thread at a time; afterwards they are only
+read. A :class:`~sessionpool._fork.Lock`: a forked child gets a fresh one.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from botocore.hooks import HierarchicalEmitter
 from .. import _fork
 from . import emitter as _emitter
 from . import loader as _loader
+from . import scope
+from . import settings as _settings
 from .guard import SURPRISES, Switch
 
 __all__ = [
@@ -76,6 +79,7 @@ _internals: dict[str | None, dict[str, Any]] = {}
 # The session from which the copy-on-write prototype replaces botocore's own (see _prototype).
 COW_FROM = 3
 _reference_uses = 0  # sessions copied from the current reference prototype
+_building: set[int] = set()  # the BUILTIN_HANDLERS signatures a thread is building for
 
 
 def _builtins() -> tuple[Any, ...]:
@@ -111,24 +115,39 @@ def _prototype() -> HierarchicalEmitter | None:
         if _reference_uses < COW_FROM - 1:
             _reference_uses += 1  # unlocked: a lost update only moves the switch by a session
             return proto[1]
+    # Built outside the lock (building makes a botocore session, which may log: no user code
+    # under a lock), by one thread at a time: meanwhile the others use what is published, or
+    # build their sessions botocore's own way (correct, only slower). Never a wait.
     with _lock:
-        proto = _proto
-        if proto is None or proto[0] != signature:
+        current: Any = _proto
+        stale = current is None or current[0] != signature
+        cow_due = not stale and _emitter.cow.active
+        wants_cow = cow_due and not isinstance(current[1], _emitter.CowEmitter)
+        mine = (stale or wants_cow) and signature not in _building
+        if mine:
+            _building.add(signature)
+    if not mine:
+        return None if stale else cast(HierarchicalEmitter, current[1])
+    try:
+        if stale:
             built = _build_reference()
-            if built is None:
-                return None
-            if proto is not None:
-                log.debug("botocore's built-in handlers changed; rebuilt the prototype emitter")
-            _proto = (signature, built)
-            _reference_uses = 1
+            if built is not None:
+                with _lock:
+                    _proto, _reference_uses = (signature, built), 1
+                if current is not None:
+                    log.debug("botocore's built-in handlers changed; rebuilt the prototype emitter")
             return built
-        chosen = proto[1]
-        if _emitter.cow.active and not isinstance(chosen, _emitter.CowEmitter):
-            cow = _build_cow(chosen)
-            if cow is not None:
+        chosen = cast(HierarchicalEmitter, current[1])
+        cow = _build_cow(chosen)
+        if cow is None:
+            return chosen
+        with _lock:
+            if _proto is current:
                 _proto = (signature, cow)
-                chosen = cow
-        return chosen
+        return cow
+    finally:
+        with _lock:
+            _building.discard(signature)
 
 
 def _build_reference() -> HierarchicalEmitter | None:
@@ -214,6 +233,14 @@ def new_watched_session(
         profile: the profile to select, or None for botocore's default resolution.
         env_profile: as for :func:`new_core_session`.
     """
+    # Marked as the pool's work: the config files it parses are shared by content (.configfiles).
+    with scope.pooled(None):
+        return _new_watched_session(profile, env_profile)
+
+
+def _new_watched_session(
+    profile: str | None, env_profile: str | None
+) -> tuple[Any, _emitter.Watched]:
     core = None
     events: Any = None
     proto = _prototype()
@@ -238,6 +265,7 @@ def new_watched_session(
         core.get_component("config_store").set_config_provider(
             "profile", ConstantProvider(value=env_profile)
         )
+    _settings.tag(core)  # its configuration providers are botocore's defaults (but "profile")
     # Register the shared loader before boto3 wraps the session (HAZARDS S1): boto3 then appends
     # its data path to the shared loader's de-duplicating search path list.
     data_path = core.get_config_variable("data_path")

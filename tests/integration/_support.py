@@ -1,7 +1,7 @@
-"""Helpers for the integration tests: processes, ports, deadlines and what the workers observed.
+"""Helpers for the integration tests: processes, ports and what the workers observed.
 
-Nothing here sleeps to synchronise: waits poll a condition until a deadline, and processes are
-judged by their exit codes.
+Nothing here sleeps to synchronise: processes are judged by their exit codes, and waits poll a
+condition until a deadline (``wait_until`` in ``tests/support/waits.py``, shared by every suite).
 """
 
 from __future__ import annotations
@@ -11,21 +11,20 @@ import os
 import signal
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPES = REPO / "docs" / "recipes"
 WORKER_SITE = Path(__file__).resolve().parent / "worker_site"
 MARKER = "SESSIONPOOL_IT_DIR"  # names a test's directory in every process it starts
-# Recipe files shown only on their docs page (``literalinclude``), not excerpted in the README:
-# the web framework recipes, each run whole by its own integration test (test_fastapi.py,
-# test_flask.py; test_django.py runs the project in django_app/, which no glob of *.py meets)
-# rather than by the README's block driver.
-PAGE_ONLY_RECIPES = frozenset(
+# The web framework recipes: each is served whole by its own integration test (test_fastapi.py,
+# test_flask.py; test_django.py serves the project in django_app/, which no glob of *.py meets),
+# so the docs test (tests/docs/test_examples.py) has no driver for them. Every other recipe file
+# also runs there, called by a driver against moto's server.
+SERVED_RECIPES = frozenset(
     {
         "docs/recipes/fastapi_app.py",
         "docs/recipes/fastapi_pitfalls.py",
@@ -33,25 +32,6 @@ PAGE_ONLY_RECIPES = frozenset(
         "docs/recipes/flask_pitfalls.py",
     }
 )
-
-T = TypeVar("T")
-
-
-def wait_until(
-    probe: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.05
-) -> T:
-    """Call ``probe`` until it returns something other than None (or False), within ``timeout``.
-
-    The pause between probes is a polling interval, not synchronisation: nothing relies on it.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result is not None and result is not False:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"gave up after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 def port_accepts(port: int) -> bool:

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests._threads import run_together
 from tests.integration import _support
 from tests.integration.conftest import FrameworkEnv
+from tests.support.threads import run_together
+from tests.support.waits import wait_until
 
 DEFAULT_KEY_ID = "AKIADEFAULTEXAMPLE00"  # what a call that names no key signs with (not strict)
 WSGI_SERVER = Path(__file__).resolve().parent / "_wsgi_server.py"
@@ -144,7 +145,7 @@ def serve(
     listener.close()  # the server holds it now
     server = Server(port, log)
     try:
-        _support.wait_until(
+        wait_until(
             lambda: proc.poll() is not None or ready in server.text(),
             timeout=120,
             what=f"{name} to start serving",

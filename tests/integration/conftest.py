@@ -25,9 +25,11 @@ from pathlib import Path
 import pytest
 
 import sessionpool
-from tests.conftest import CONFIG, CREDENTIALS, MotoServer
 from tests.integration import _support
 from tests.integration.worker_site import _it_probe
+from tests.support.aws import CONFIG, CREDENTIALS
+from tests.support.servers import MotoServer
+from tests.support.waits import wait_until
 
 # A user's project with its own conftest.py and pytest.ini: test_user_project.py runs it as its
 # users would, in a pytest of its own; it is not part of this suite.
@@ -133,7 +135,7 @@ def framework_env(
 def _end_strays(it_dir: Path) -> list[int]:
     """Give marked processes a few seconds to finish exiting; kill and report what is left."""
     try:
-        _support.wait_until(
+        wait_until(
             lambda: not _support.processes_marked(it_dir), timeout=15, what="workers to exit"
         )
         return []
@@ -170,7 +172,7 @@ def redis_url(redis_server_binary: str, tmp_path: Path) -> Iterator[str]:
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
         try:
-            _support.wait_until(
+            wait_until(
                 lambda: proc.poll() is not None or _support.port_accepts(port),
                 timeout=30,
                 what="redis-server to accept connections",

@@ -19,9 +19,10 @@ import uuid
 
 import pytest
 
-from tests.conftest import MotoServer
 from tests.integration import _support
 from tests.integration.conftest import FrameworkEnv
+from tests.support.servers import MotoServer
+from tests.support.waits import wait_until
 
 celery = pytest.importorskip("celery")
 
@@ -56,7 +57,7 @@ def test_worker_gets_a_session_per_worker_thread(
             cmd, env=env, cwd=_support.RECIPES, stdin=subprocess.DEVNULL, stdout=out, stderr=out
         )
     try:
-        _support.wait_until(
+        wait_until(
             lambda: proc.poll() is not None or client.control.ping([name], timeout=1.0),
             timeout=120,
             what="the celery worker to answer a ping",

@@ -17,9 +17,9 @@ import os
 
 import pytest
 
-from tests.conftest import MotoServer
 from tests.integration import _support, _web
 from tests.integration.conftest import FrameworkEnv
+from tests.support.servers import MotoServer
 
 pytest.importorskip("django")
 pytest.importorskip("waitress")

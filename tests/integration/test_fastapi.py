@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import MotoServer
 from tests.integration import _support, _web
 from tests.integration.conftest import FrameworkEnv
+from tests.support.servers import MotoServer
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")

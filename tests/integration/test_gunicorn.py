@@ -24,9 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MotoServer
 from tests.integration import _support
 from tests.integration.conftest import FrameworkEnv
+from tests.support.servers import MotoServer
+from tests.support.waits import wait_until
 
 pytest.importorskip("gunicorn")
 
@@ -59,7 +60,7 @@ def gunicorn(env: FrameworkEnv, *options: str) -> Iterator[tuple[int, Path]]:
         )
     listener.close()  # gunicorn holds it now
     try:
-        _support.wait_until(
+        wait_until(
             lambda: proc.poll() is not None or len(booted(log)) >= WORKERS,
             timeout=120,
             what=f"gunicorn to boot {WORKERS} workers",

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import pytest
 
 from sessionpool import SessionPool
-from tests.conftest import MotoServer
 from tests.integration import _support
 from tests.integration.conftest import FrameworkEnv
+from tests.support.servers import MotoServer
 
 pytest.importorskip("joblib")
 

@@ -12,9 +12,9 @@ import importlib
 import os
 
 from sessionpool import SessionPool
-from tests.conftest import MotoServer
 from tests.integration import _support
 from tests.integration.conftest import FrameworkEnv
+from tests.support.servers import MotoServer
 
 
 def test_each_replaced_worker_resolves_credentials_once(

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from sessionpool import SessionPool
-from tests.conftest import MotoServer
 from tests.integration import _support
 from tests.integration.conftest import FrameworkEnv
+from tests.support.servers import MotoServer
 
 pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 

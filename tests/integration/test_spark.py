@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from sessionpool import SessionPool
-from tests.conftest import MotoServer
 from tests.integration import _support
 from tests.integration.conftest import FrameworkEnv
+from tests.support.servers import MotoServer
 
 pytest.importorskip("pyspark")
 

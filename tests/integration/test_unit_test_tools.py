@@ -65,7 +65,7 @@ class EscapedTheMock(AssertionError):
 
 
 # HAZARDS P1: a pool used before moto is imported must still build sessions that mock_aws
-# intercepts (fixed in issue 9: the prototype follows botocore's BUILTIN_HANDLERS).
+# intercepts (the prototype follows botocore's BUILTIN_HANDLERS).
 def test_mock_aws_works_when_a_pool_was_used_before_moto_was_imported(tmp_path: Path) -> None:
     counts, refused, output = run_recipe_tests(tmp_path, "-p", "pool_used_before_moto")
     if refused or counts != {"tests": 2, "failures": 0, "errors": 0, "skipped": 0, "exit": 0}:

@@ -1,6 +1,6 @@
 """A user's own test suite, run as its users run it: the pytest plugin isolates every pool per test.
 
-``user_project/`` is a small project (issue 16): an application module with a module-level
+``user_project/`` is a small project: an application module with a module-level
 ``SessionPool`` and code using the default pool (``sessionpool.client()``), and 14 tests that use
 ``mock_aws`` as a decorator and as a fixture, a ``ThreadedMotoServer`` per test on a free port
 reached through a monkeypatched ``AWS_ENDPOINT_URL``, a moto server for the session with a bucket
@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration import _support
+from tests.support.waits import wait_until
 
 PROJECT = Path(__file__).resolve().parent / "user_project"
 TESTS = 14
@@ -73,7 +74,7 @@ def run_project(tmp_path: Path, *options: str) -> Run:
         timeout=600,
     )
     output = proc.stdout[-6000:] + proc.stderr[-2000:]
-    _support.wait_until(
+    wait_until(
         lambda: not _support.processes_marked(it_dir), timeout=30, what="the run's processes"
     )
     suite = ET.parse(report).getroot()
