@@ -28,6 +28,7 @@ def test_no_region_names_the_ways_to_give_one(
             assert isinstance(caught.value, sessionpool.SessionPoolError)
             message = str(caught.value)
             assert "SessionPool(region=" in message and "AWS_DEFAULT_REGION" in message
+            assert message.startswith("You must specify a region: ")  # botocore's sentence first
         assert pool.client("sqs", region="eu-west-1").meta.region_name == "eu-west-1"
 
 
@@ -67,6 +68,7 @@ def test_no_credentials_names_the_key_and_sessionpool_inspect(
         with pytest.raises(botocore.exceptions.NoCredentialsError) as caught:
             pool.client("s3", profile="prod").list_buckets()
         message = str(caught.value)
+        assert message.startswith("Unable to locate credentials: ")  # botocore's sentence first
         assert "profile='prod'" in message
         assert "sessionpool inspect --profile prod" in message
         assert "AWS_ACCESS_KEY_ID" in message
