@@ -27,7 +27,11 @@ but equally correct.
 
 ``_lock`` guards publishing the prototype and the shared components, which are built outside it
 (a botocore session is made, and may log) by one thread at a time; afterwards they are only
-read. A :class:`~sessionpool._fork.Lock`: a forked child gets a fresh one.
+read. A :class:`~sessionpool._fork.Lock`: a forked child gets a fresh one. While a prototype is
+being built, other threads wait for it holding no lock, by polling for at most ``BUILD_WAIT``
+seconds (a burst of new threads then all copy the cheaper prototype instead of each building
+a heavier emitter); the building thread itself, re-entering from a logging or signal handler,
+never waits, and a forked child forgets builds under way in its parent.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import threading
+import time
 from typing import Any, cast
 
 import botocore.handlers
@@ -79,7 +85,12 @@ _internals: dict[str | None, dict[str, Any]] = {}
 # The session from which the copy-on-write prototype replaces botocore's own (see _prototype).
 COW_FROM = 3
 _reference_uses = 0  # sessions copied from the current reference prototype
-_building: set[int] = set()  # the BUILTIN_HANDLERS signatures a thread is building for
+# BUILTIN_HANDLERS signature -> the ident of the thread building a prototype for it now.
+_building: dict[int, int] = {}
+# Seconds a thread waits for another's prototype build (~6-10 ms on a quiet machine) before it
+# builds its session botocore's own way: only a bound, so that a builder stalled in a logging
+# handler this thread holds cannot hang it.
+BUILD_WAIT = 5.0
 
 
 def _builtins() -> tuple[Any, ...]:
@@ -116,17 +127,23 @@ def _prototype() -> HierarchicalEmitter | None:
             _reference_uses += 1  # unlocked: a lost update only moves the switch by a session
             return proto[1]
     # Built outside the lock (building makes a botocore session, which may log: no user code
-    # under a lock), by one thread at a time: meanwhile the others use what is published, or
-    # build their sessions botocore's own way (correct, only slower). Never a wait.
+    # under a lock), by one thread at a time: meanwhile the others wait for it, holding no lock
+    # and for at most BUILD_WAIT, then use what is published (or, with nothing published, build
+    # their sessions botocore's own way: correct, only slower).
+    me = threading.get_ident()
     with _lock:
         current: Any = _proto
         stale = current is None or current[0] != signature
         cow_due = not stale and _emitter.cow.active
         wants_cow = cow_due and not isinstance(current[1], _emitter.CowEmitter)
-        mine = (stale or wants_cow) and signature not in _building
+        builder = _building.get(signature)
+        mine = (stale or wants_cow) and builder is None
         if mine:
-            _building.add(signature)
+            _building[signature] = me
     if not mine:
+        if builder is not None and builder != me and _wait_for_build(signature):
+            current = _proto
+            stale = current is None or current[0] != signature
         return None if stale else cast(HierarchicalEmitter, current[1])
     try:
         if stale:
@@ -147,7 +164,31 @@ def _prototype() -> HierarchicalEmitter | None:
         return cow
     finally:
         with _lock:
-            _building.discard(signature)
+            _building.pop(signature, None)
+
+
+def _wait_for_build(signature: int) -> bool:
+    """Wait, holding no lock, until no thread builds a prototype for ``signature``; False if
+    that took longer than :data:`BUILD_WAIT`."""
+    deadline = time.monotonic() + BUILD_WAIT
+    pause = 0.0005
+    while signature in _building:  # a dict lookup: atomic, no lock needed
+        if time.monotonic() >= deadline:
+            return False
+        _pause(pause)
+        pause = min(pause * 2, 0.01)
+    return True
+
+
+_pause = time.sleep  # a name of its own, for the tests to watch the waits
+
+
+def _forget_builds_after_fork() -> None:
+    _building.clear()  # their threads are not in the child: nobody would finish them
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_builds_after_fork)
 
 
 def _build_reference() -> HierarchicalEmitter | None:
