@@ -327,6 +327,11 @@ class PooledSession(boto3.session.Session):
     def client_count(self) -> int:
         return len(self._clients)
 
+    def clients_made(self) -> list[Any]:
+        """Every client this session holds: cached, superseded, and its resources' (read only)."""
+        resources = [r.meta.client for _, r in snapshot(self._resources)]
+        return [*(c for _, c in snapshot(self._clients)), *self._superseded, *resources]
+
     def forget(self) -> list[Any]:
         """Drop every cached client and resource; return the clients, for the caller to close."""
         self.retired = True

@@ -38,7 +38,7 @@ from botocore.config import Config
 
 # Imported for their installers (each registers with .scope, run before the first pooled client).
 from . import clients, configfiles, models, proxies, settings, tls  # noqa: F401
-from .clients import close_when_unused
+from .clients import close_when_unused, unlock_inherited
 from .credentials import expiry_time, use_file_cache
 from .guard import SURPRISES, Switch, diagnostics
 from .loader import warm as warm_loader
@@ -68,6 +68,7 @@ __all__ = [
     "pooled",
     "set_credentials",
     "sync_builtins",
+    "unlock_inherited",
     "use_file_cache",
     "warm_loader",
 ]

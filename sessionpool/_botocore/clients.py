@@ -23,8 +23,9 @@ own path unchanged. :mod:`.scope` runs :func:`install` once; the caches publish 
 
 from __future__ import annotations
 
+import threading
 import weakref
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 import botocore.client
@@ -35,7 +36,15 @@ from botocore.hooks import BaseEventHooks, HierarchicalEmitter
 from . import scope
 from .guard import SURPRISES, Switch
 
-__all__ = ["class_cache", "close_when_unused", "closing", "endpoint_rules", "install"]
+__all__ = [
+    "class_cache",
+    "close_when_unused",
+    "closing",
+    "endpoint_rules",
+    "forked",
+    "install",
+    "unlock_inherited",
+]
 
 class_cache = Switch(
     "client_class_cache",
@@ -50,6 +59,13 @@ closing = Switch(
     "close_evicted_clients",
     "close the connections of a client pushed out of a session's cache as soon as nobody "
     "holds it; off: when the garbage collector frees it",
+)
+
+forked = Switch(
+    "fork_safe_connections",
+    "in a forked child, give the connection pools of clients inherited from the parent new "
+    "locks, so freeing them cannot wait for a lock a parent thread held at the fork; off: "
+    "a child forked at that moment can hang when it frees them, as with plain boto3",
 )
 
 _classes: dict[Hashable, type] = {}
@@ -187,3 +203,37 @@ def close_when_unused(client: Any) -> None:
         closing.off("reading a client's endpoint failed", exc)
         return
     weakref.finalize(client, close)
+
+
+def unlock_inherited(clients: Iterable[Any]) -> None:
+    """In a forked child: new locks for the connection pools of ``clients`` (the parent's).
+
+    urllib3 closes a connection pool's connections when the pool is freed (a
+    ``weakref.finalize``, also run at exit), taking the lock of the pool's queue; a pool manager
+    takes its own lock to reach its pools. A parent thread inside either at the moment of the fork
+    leaves that lock held in the child by a thread the child does not have, and the child then
+    hangs when it frees the client (HAZARDS F8). Nothing else uses these objects in the child
+    (its one thread is running this), so replacing the locks is safe. Closing the child's copies
+    of the sockets afterwards leaves the parent's connections open.
+
+    Parameters:
+        clients: botocore clients inherited from the parent process.
+    """
+    if not forked.active:
+        return
+    try:
+        for client in clients:
+            http = client._endpoint.http_session
+            for manager in (http._manager, *http._proxy_managers.values()):
+                pools = manager.pools
+                pools.lock = threading.RLock()
+                for pool in list(pools._container.values()):
+                    queue = pool.pool
+                    if queue is None:  # a closed pool
+                        continue
+                    queue.mutex = threading.Lock()
+                    queue.not_empty = threading.Condition(queue.mutex)
+                    queue.not_full = threading.Condition(queue.mutex)
+                    queue.all_tasks_done = threading.Condition(queue.mutex)
+    except SURPRISES as exc:
+        forked.off("a client's connection pools are not laid out as expected", exc)

@@ -14,6 +14,7 @@ process is one the test started, and the thread census is exact.
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import shlex
@@ -167,6 +168,10 @@ def run_stress(pool: SessionPool, home: Path, runs: Path, release: Path) -> Stre
     ctx = multiprocessing.get_context("fork")
 
     def child(n: int, report: str) -> None:
+        # A child that hangs writes every thread's stack into its report before the parent
+        # kills it, so that a failure says where it hung.
+        hang_log = open(report + ".hang", "w")  # noqa: SIM115 (open until the child exits)
+        faulthandler.dump_traceback_later(CHILD_TIMEOUT - 15, exit=True, file=hang_log)
         try:
             s3 = pool.client("s3")
             key = f"child-{n}/{os.getpid()}"
@@ -207,6 +212,9 @@ def run_stress(pool: SessionPool, home: Path, runs: Path, release: Path) -> Stre
             out.exit_codes.append(process.exitcode)
             if report.exists():
                 out.child_reports.append(report.read_text())
+            hang = Path(f"{report}.hang")
+            if hang.exists() and hang.read_text():
+                out.child_reports.append(f"child {n}'s threads when it hung:\n{hang.read_text()}")
             stray = set(threading.enumerate()) - before - mine
             out.stray_threads.extend(t.name for t in stray)
 

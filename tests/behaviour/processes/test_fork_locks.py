@@ -163,3 +163,62 @@ def test_a_child_forked_while_any_lock_of_a_used_pool_is_held_uses_clients(
         assert any(path.endswith(suffix) for path in results if "[" in path), (suffix, results)
     stuck = {path: code for path, code in results.items() if code != 0}
     assert not stuck, f"children forked while these locks were held failed: {stuck}"
+
+
+INHERITED = r"""
+import gc, json, os, signal, sys, threading
+__import__("warnings").filterwarnings("ignore", category=DeprecationWarning)
+from sessionpool import SessionPool
+
+pool = SessionPool()
+client = pool.client("s3")
+client.list_buckets()  # a connection pool with a connection in its queue
+manager = client._endpoint.http_session._manager
+connections = next(iter(manager.pools._container.values()))
+locks = {"queue": connections.pool.mutex, "pool manager": manager.pools.lock}
+del client, connections, manager  # the child's only references are the pool's
+
+results = {}
+for name, lock in locks.items():
+    held, done = threading.Event(), threading.Event()
+
+    def holder():
+        with lock:  # as a parent thread inside urllib3 at the moment of the fork
+            held.set()
+            done.wait()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    held.wait()
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(30)  # a child stuck on the lock dies of SIGALRM: exit status -14
+        try:
+            pool.client("s3").list_buckets()  # the reset drops the inherited client
+            gc.collect()  # urllib3 closes the inherited connection pool when it is freed
+        except BaseException as exc:
+            sys.stderr.write(f"child failed: {type(exc).__name__}: {exc}\n")
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    done.set()
+    t.join()
+    results[name] = os.waitstatus_to_exitcode(status)
+print(json.dumps(results))
+"""
+
+
+def test_a_child_frees_inherited_clients_whose_connection_locks_a_parent_thread_held(
+    aws_env: Any,
+) -> None:
+    # urllib3 closes a freed connection pool's connections under its queue's lock (HAZARDS F8).
+    done = subprocess.run(
+        [sys.executable, "-c", INHERITED],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    assert results == {"queue": 0, "pool manager": 0}

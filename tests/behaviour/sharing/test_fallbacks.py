@@ -351,3 +351,63 @@ def test_without_cpythons_environ_layout_the_environment_answers_go_off(
     assert set(out["off"]) == expected, out
     for name in expected:
         assert out["warnings"][name] == 1, out["warnings"]
+
+
+UNEXPECTED_CONNECTIONS = r"""
+import json, logging, os, sys
+__import__("warnings").filterwarnings("ignore", category=DeprecationWarning)
+records = []
+
+
+class Keep(logging.Handler):
+    def emit(self, record):
+        records.append((record.levelname, record.getMessage()))
+
+
+logging.getLogger("sessionpool").addHandler(Keep())
+import sessionpool
+from sessionpool import SessionPool
+from sessionpool._botocore import clients
+
+pool = SessionPool()
+pool.client("s3").list_buckets()
+
+
+class Reshaped:  # a client whose connection pools are not where the pool looks for them
+    _endpoint = None
+
+
+clients.unlock_inherited([Reshaped(), Reshaped()])
+pid = os.fork()
+if pid == 0:  # the fork still works, and so does the pool
+    try:
+        pool.client("s3").list_buckets()
+    except BaseException:
+        os._exit(1)
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+state = sessionpool.diagnostics()["optimisations"]["fork_safe_connections"]
+print(json.dumps({
+    "active": state["active"],
+    "warnings": sum(1 for level, text in records if level == "WARNING"
+                    and "fork_safe_connections" in text),
+    "child": os.waitstatus_to_exitcode(status),
+}))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_connection_pools_laid_out_otherwise_turn_the_fork_safety_off_once(
+    aws_env: Any, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", UNEXPECTED_CONNECTIONS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out == {"active": False, "warnings": 1, "child": 0}
