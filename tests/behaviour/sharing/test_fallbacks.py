@@ -281,6 +281,16 @@ print(json.dumps({"Version": 1, "AccessKeyId": "AKIAREFRESHEXAMPLE01",
 """
 
 
+def run_script(command: list[str], cwd: Path) -> dict[str, Any]:
+    """Run ``command`` (a fresh interpreter); it must exit 0; its last line of output, as JSON."""
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, env=dict(os.environ), cwd=cwd
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_pool_works_and_says_which_optimisation_is_off(
     case: str, aws_env: Any, aws_files: tuple[Path, Path], tmp_path: Path
@@ -294,16 +304,7 @@ def test_the_pool_works_and_says_which_optimisation_is_off(
         config.read_text()
         + f"\n[profile refreshing]\nregion = us-east-1\ncredential_process = {process}\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, old, new, modules],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = run_script([sys.executable, "-c", SCRIPT, old, new, modules], tmp_path)
     assert out["errors"] == [], out
     assert set(out["off"]) == expected_off, out
     for name in expected_off:
@@ -312,16 +313,9 @@ def test_the_pool_works_and_says_which_optimisation_is_off(
 
 
 def test_with_botocore_untouched_every_optimisation_is_on(aws_env: Any, tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, "_sessionpool_no_such_name", "_unused", ANY],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-        cwd=tmp_path,
+    out = run_script(
+        [sys.executable, "-c", SCRIPT, "_sessionpool_no_such_name", "_unused", ANY], tmp_path
     )
-    assert done.returncode == 0, done.stderr[-4000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["off"] == [], out
 
 
@@ -335,17 +329,11 @@ def test_without_cpythons_environ_layout_the_environment_answers_go_off(
         config.read_text() + f"\n[profile refreshing]\nregion = us-east-1\ncredential_process = "
         f"{sys.executable} {helper}\n"
     )
-    done = subprocess.run(
+    out = run_script(
         [sys.executable, "-c", SCRIPT, "_sessionpool_no_such_name", "_unused", ANY]
         + ["hide-environ-class"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-        cwd=tmp_path,
+        tmp_path,
     )
-    assert done.returncode == 0, done.stderr[-4000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["errors"] == [], out
     expected = {"shared_proxy_answers", "shared_config_answers"}
     assert set(out["off"]) == expected, out
@@ -400,14 +388,5 @@ print(json.dumps({
 def test_connection_pools_laid_out_otherwise_turn_the_fork_safety_off_once(
     aws_env: Any, tmp_path: Path
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", UNEXPECTED_CONNECTIONS],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = run_script([sys.executable, "-c", UNEXPECTED_CONNECTIONS], tmp_path)
     assert out == {"active": False, "warnings": 1, "child": 0}
