@@ -5,7 +5,9 @@ Every test that asks for ``aws_env`` (or ``pool``) gets its own config and crede
 dummy keys, IMDS disabled and ``AWS_ENDPOINT_URL`` pointing at the moto server, so nothing
 reaches any address but 127.0.0.1. The server is per xdist worker (its port is picked by the
 OS); its requests are counted by action, which is how tests assert exact STS call counts across
-threads and processes. ``tests/unit`` gives ``aws_env`` no server at all (its conftest).
+threads and processes. ``aws_env_apart`` is the same with moto in a process of its own, for the
+tests that scan this process's memory for secrets. ``tests/unit`` gives ``aws_env`` no server at
+all (its conftest).
 
 The helpers these fixtures are made of live in ``tests/support``.
 """
@@ -24,7 +26,7 @@ import sessionpool
 from tests.support.aws import CONFIG, CREDENTIALS, KNOWN_SECRETS, isolate_aws_env
 from tests.support.clock import FakeClock
 from tests.support.logs import WIRE_LOGGERS, SecretScan
-from tests.support.servers import MotoServer
+from tests.support.servers import MotoProcess, MotoServer, moto_process
 from tests.support.servers import refused_port as _refused_port
 from tests.support.tags import CloseLog, install_close_log
 
@@ -57,6 +59,21 @@ def aws_env(
     # A shared default pool from another test must not leak into this one.
     sessionpool.set_default_pool(None)
     return moto_server
+
+
+@pytest.fixture
+def aws_env_apart(
+    monkeypatch: pytest.MonkeyPatch, aws_files: tuple[Path, Path]
+) -> Iterator[MotoProcess]:
+    """As ``aws_env``, but moto runs in a process of its own: for tests that scan this
+    process's memory for secrets. moto in this process still holds the last request it
+    answered (its headers, with the session token) for a moment after the answer reaches
+    the client, and a scan would find that copy, which is the server's, not the pool's."""
+    config, credentials = aws_files
+    with moto_process() as server:
+        isolate_aws_env(monkeypatch, config, credentials, server.url)
+        sessionpool.set_default_pool(None)
+        yield server
 
 
 @pytest.fixture

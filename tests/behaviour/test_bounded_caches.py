@@ -135,7 +135,7 @@ def test_a_fresh_client_after_idle_eviction_makes_real_calls(
 
 @pytest.mark.compat
 def test_credentials_are_forgotten_when_no_session_of_their_key_remains(
-    aws_env: object,
+    aws_env_apart: object,
 ) -> None:
     """Each tenant's keys used in a worker thread that then ends: no secret stays behind."""
     with SessionPool() as pool, quiet_botocore():
@@ -146,5 +146,6 @@ def test_credentials_are_forgotten_when_no_session_of_their_key_remains(
         gc.collect()
         pool.stats()
         gc.collect()
-        assert planted_strings() == set()
+        holders: dict[str, list[str]] = {}
+        assert planted_strings(holders) == set(), holders
         assert pool.stats()["sessions"] == 0

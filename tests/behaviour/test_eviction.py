@@ -34,7 +34,7 @@ from tests.support.tracking import untracked
 THREADS, ROUNDS = 6, 60  # churn: each round may build a session and a client
 
 
-def test_after_300_keys_only_the_live_keys_secrets_remain_in_memory(aws_env: Any) -> None:
+def test_after_300_keys_only_the_live_keys_secrets_remain_in_memory(aws_env_apart: Any) -> None:
     # botocore's DEBUG records name event handlers (bound to clients), and pytest keeps every
     # record until the test ends: that would keep evicted clients alive, not the pool.
     pool = SessionPool(max_keys=2)
