@@ -599,12 +599,7 @@ class SessionPool:
             self._forks_seen += 1
             # Before dropping them: freeing a client must not wait for a lock a parent thread
             # held at the fork (HAZARDS F8).
-            _botocore.unlock_inherited(
-                client
-                for slot in list(self._registry.slots)
-                for _, session in snapshot(slot.sessions)
-                for client in session.clients_made()
-            )
+            _botocore.unlock_inherited()
             closed = self._closed
             self._factory._after_fork_in_child()
             self._init_process_state()

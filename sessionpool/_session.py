@@ -232,8 +232,7 @@ class PooledSession(boto3.session.Session):
         (``mask_secrets``) by the caller."""
         _check_service(service_name)
         if self.retired:  # a plain Session from now on: nothing is cached that no one clears
-            with _botocore.pooled(self._shareable()), self._explained():
-                made = _boto3_client(self, service_name, *args, **kwargs)
+            made = self._make_client(service_name, args, kwargs)
             return made, itertools.repeat(made).__next__  # a meter that counts nothing
         cache_key = client_cache_key(service_name, args, kwargs, self.region_name)
         self._refresh_builtins()  # may drop the cache: a plugin changed the built-ins
@@ -241,8 +240,7 @@ class PooledSession(boto3.session.Session):
         if client is not None:
             self._meter(cache_key, client)()  # counts the hit (and so its recency)
         else:
-            with _botocore.pooled(self._shareable()), self._explained():
-                made = _boto3_client(self, service_name, *args, **kwargs)
+            made = self._make_client(service_name, args, kwargs)
             self._make_room()
             # setdefault: another greenlet of this thread may have made one meanwhile (it
             # can switch on I/O while this one was made); the first published wins.
@@ -256,6 +254,15 @@ class PooledSession(boto3.session.Session):
         if cache_key == (service_name,) and not self.retired:
             self.by_name[service_name] = meter
         return client, meter
+
+    def _make_client(self, service_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """A new client, made with botocore's shared read-only data, and watched for forks: a
+        forked child gives its connection pools new locks (HAZARDS F8), whether or not the
+        session still caches it."""
+        with _botocore.pooled(self._shareable()), self._explained():
+            made = _boto3_client(self, service_name, *args, **kwargs)
+        _botocore.watch_for_fork(made)
+        return made
 
     if not TYPE_CHECKING:
 
@@ -326,11 +333,6 @@ class PooledSession(boto3.session.Session):
     @property
     def client_count(self) -> int:
         return len(self._clients)
-
-    def clients_made(self) -> list[Any]:
-        """Every client this session holds: cached, superseded, and its resources' (read only)."""
-        resources = [r.meta.client for _, r in snapshot(self._resources)]
-        return [*(c for _, c in snapshot(self._clients)), *self._superseded, *resources]
 
     def forget(self) -> list[Any]:
         """Drop every cached client and resource; return the clients, for the caller to close."""

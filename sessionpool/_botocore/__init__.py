@@ -38,7 +38,7 @@ from botocore.config import Config
 
 # Imported for their installers (each registers with .scope, run before the first pooled client).
 from . import clients, configfiles, models, proxies, settings, tls  # noqa: F401
-from .clients import close_when_unused, unlock_inherited
+from .clients import close_when_unused, unlock_inherited, watch_for_fork
 from .credentials import expiry_time, use_file_cache
 from .guard import SURPRISES, Switch, diagnostics
 from .loader import warm as warm_loader
@@ -71,6 +71,7 @@ __all__ = [
     "unlock_inherited",
     "use_file_cache",
     "warm_loader",
+    "watch_for_fork",
 ]
 
 

@@ -23,9 +23,10 @@ own path unchanged. :mod:`.scope` runs :func:`install` once; the caches publish 
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from typing import Any
 
 import botocore.client
@@ -44,6 +45,7 @@ __all__ = [
     "forked",
     "install",
     "unlock_inherited",
+    "watch_for_fork",
 ]
 
 class_cache = Switch(
@@ -205,22 +207,45 @@ def close_when_unused(client: Any) -> None:
     weakref.finalize(client, close)
 
 
-def unlock_inherited(clients: Iterable[Any]) -> None:
-    """In a forked child: new locks for the connection pools of ``clients`` (the parent's).
+_watched: weakref.WeakSet[Any] = weakref.WeakSet()  # every client the pools made, while alive
+_unlocked_in: list[int] = [os.getpid()]  # the process whose inherited clients were unlocked
+
+
+def watch_for_fork(client: Any) -> None:
+    """Note a client the pool made, so that a forked child can unlock its connection pools
+    (:func:`unlock_inherited`) whether or not the pool still holds it: a retired session's
+    clients, and a client evicted while its user still holds it, are in no pool's tables.
+
+    Parameters:
+        client: a botocore client just made by a pooled session (held weakly).
+    """
+    if forked.active:
+        _watched.add(client)
+
+
+def unlock_inherited() -> None:
+    """In a forked child: new locks for the connection pools of every client that the parent's
+    pools made and that is still alive here; once per process.
 
     urllib3 closes a connection pool's connections when the pool is freed (a
     ``weakref.finalize``, also run at exit), taking the lock of the pool's queue; a pool manager
     takes its own lock to reach its pools. A parent thread inside either at the moment of the fork
     leaves that lock held in the child by a thread the child does not have, and the child then
-    hangs when it frees the client (HAZARDS F8). Nothing else uses these objects in the child
-    (its one thread is running this), so replacing the locks is safe. Closing the child's copies
-    of the sockets afterwards leaves the parent's connections open.
-
-    Parameters:
-        clients: botocore clients inherited from the parent process.
+    hangs when it frees the client (HAZARDS F8). Run from an at-fork hook, the child's one thread
+    is running this, so replacing the locks is safe; run later (a fork that bypassed the hooks,
+    from a pool's reset), a client the child made meanwhile may be among them, and a lock that is
+    free when replaced is harmless. Closing the child's copies of the sockets afterwards leaves
+    the parent's connections open.
     """
-    if not forked.active:
+    if not forked.active or _unlocked_in[0] == os.getpid():
         return
+    _unlocked_in[0] = os.getpid()
+    while True:  # a WeakSet another thread adds to while it is copied raises (HAZARDS I11)
+        try:
+            clients = list(_watched)
+            break
+        except RuntimeError:
+            continue
     try:
         for client in clients:
             http = client._endpoint.http_session
@@ -237,3 +262,7 @@ def unlock_inherited(clients: Iterable[Any]) -> None:
                     queue.all_tasks_done = threading.Condition(queue.mutex)
     except SURPRISES as exc:
         forked.off("a client's connection pools are not laid out as expected", exc)
+
+
+if hasattr(os, "register_at_fork"):  # absent on Windows, where there is no fork
+    os.register_at_fork(after_in_child=unlock_inherited)

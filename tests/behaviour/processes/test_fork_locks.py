@@ -170,32 +170,43 @@ import gc, json, os, signal, sys, threading
 __import__("warnings").filterwarnings("ignore", category=DeprecationWarning)
 from sessionpool import SessionPool
 
+case = sys.argv[1]
 pool = SessionPool()
-client = pool.client("s3")
+if case == "pooled":  # the child's only reference is the pool's
+    held = None
+    client = pool.client("s3")
+elif case == "retired":  # the user holds a client of a session the pool has let go
+    session = pool.get_session()
+    pool.clear()
+    held = client = session.client("s3")
+else:  # "evicted": the user holds a client the pool had cached, then let go
+    held = client = pool.client("s3")
+    pool.clear()
 client.list_buckets()  # a connection pool with a connection in its queue
 manager = client._endpoint.http_session._manager
 connections = next(iter(manager.pools._container.values()))
 locks = {"queue": connections.pool.mutex, "pool manager": manager.pools.lock}
-del client, connections, manager  # the child's only references are the pool's
+del client, connections, manager
 
 results = {}
 for name, lock in locks.items():
-    held, done = threading.Event(), threading.Event()
+    ready, done = threading.Event(), threading.Event()
 
     def holder():
         with lock:  # as a parent thread inside urllib3 at the moment of the fork
-            held.set()
+            ready.set()
             done.wait()
 
     t = threading.Thread(target=holder)
     t.start()
-    held.wait()
+    ready.wait()
     pid = os.fork()
     if pid == 0:
         signal.alarm(30)  # a child stuck on the lock dies of SIGALRM: exit status -14
         try:
-            pool.client("s3").list_buckets()  # the reset drops the inherited client
-            gc.collect()  # urllib3 closes the inherited connection pool when it is freed
+            pool.client("s3").list_buckets()  # the reset drops the pool's inherited clients
+            held = None  # the user lets go of theirs
+            gc.collect()  # urllib3 closes an inherited connection pool when it is freed
         except BaseException as exc:
             sys.stderr.write(f"child failed: {type(exc).__name__}: {exc}\n")
             os._exit(1)
@@ -208,12 +219,14 @@ print(json.dumps(results))
 """
 
 
+@pytest.mark.parametrize("case", ["pooled", "retired", "evicted"])
 def test_a_child_frees_inherited_clients_whose_connection_locks_a_parent_thread_held(
-    aws_env: Any,
+    aws_env: Any, case: str
 ) -> None:
-    # urllib3 closes a freed connection pool's connections under its queue's lock (HAZARDS F8).
+    # urllib3 closes a freed connection pool's connections under its queue's lock (HAZARDS F8):
+    # the pool's own clients, a retired session's and an evicted one the user still holds.
     done = subprocess.run(
-        [sys.executable, "-c", INHERITED],
+        [sys.executable, "-c", INHERITED, case],
         capture_output=True,
         text=True,
         timeout=600,
