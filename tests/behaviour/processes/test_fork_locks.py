@@ -133,9 +133,10 @@ COLD = {
 WARM_SUFFIXES = ("._lock", ".credentials._lock", "._state", "._load_lock")
 
 
-def run(mode: str, env_server: Any) -> dict[str, int]:
+def run(script: str, arg: str) -> dict[str, int]:
+    """Run ``script`` with ``arg`` in a fresh interpreter; its last line of output, as JSON."""
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, mode],
+        [sys.executable, "-c", script, arg],
         capture_output=True,
         text=True,
         timeout=600,
@@ -149,7 +150,7 @@ def run(mode: str, env_server: Any) -> dict[str, int]:
 def test_a_child_forked_while_any_module_lock_is_held_builds_and_uses_clients(
     aws_env: Any,
 ) -> None:
-    results = run("cold", aws_env)
+    results = run(SCRIPT, "cold")
     assert COLD <= set(results), sorted(results)
     stuck = {path: code for path, code in results.items() if code != 0}
     assert not stuck, f"children forked while these locks were held failed: {stuck}"
@@ -158,7 +159,7 @@ def test_a_child_forked_while_any_module_lock_is_held_builds_and_uses_clients(
 def test_a_child_forked_while_any_lock_of_a_used_pool_is_held_uses_clients(
     aws_env: Any,
 ) -> None:
-    results = run("warm", aws_env)
+    results = run(SCRIPT, "warm")
     for suffix in WARM_SUFFIXES:
         assert any(path.endswith(suffix) for path in results if "[" in path), (suffix, results)
     stuck = {path: code for path, code in results.items() if code != 0}
@@ -225,13 +226,4 @@ def test_a_child_frees_inherited_clients_whose_connection_locks_a_parent_thread_
 ) -> None:
     # urllib3 closes a freed connection pool's connections under its queue's lock (HAZARDS F8):
     # the pool's own clients, a retired session's and an evicted one the user still holds.
-    done = subprocess.run(
-        [sys.executable, "-c", INHERITED, case],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=dict(os.environ),
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads(done.stdout.strip().splitlines()[-1])
-    assert results == {"queue": 0, "pool manager": 0}
+    assert run(INHERITED, case) == {"queue": 0, "pool manager": 0}
