@@ -206,7 +206,9 @@ for name, lock in locks.items():
         signal.alarm(30)  # a child stuck on the lock dies of SIGALRM: exit status -14
         try:
             pool.client("s3").list_buckets()  # the reset drops the pool's inherited clients
-            held = None  # the user lets go of theirs
+            if held is not None:  # the user closes theirs (under the pool manager's lock)
+                held.close()
+            held = None  # and lets go of it
             gc.collect()  # urllib3 closes an inherited connection pool when it is freed
         except BaseException as exc:
             sys.stderr.write(f"child failed: {type(exc).__name__}: {exc}\n")
