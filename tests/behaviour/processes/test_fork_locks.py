@@ -25,8 +25,41 @@ pytestmark = [
     pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork"),
 ]
 
+FORK_WHILE_HELD = r"""
+import os, signal, sys, threading
+
+
+def fork_while_held(lock, child_work):
+    # A thread holds the lock, as a parent thread may at the moment of a fork; the child runs
+    # child_work under an alarm. Returns the child's exit status (-14: stuck on a lock).
+    ready, done = threading.Event(), threading.Event()
+
+    def holder():
+        lock.acquire()
+        ready.set()
+        done.wait()
+        lock.release()
+
+    t = threading.Thread(target=holder)
+    t.start()
+    ready.wait()
+    pid = os.fork()
+    if pid == 0:
+        signal.alarm(30)  # a child stuck on a lock dies of SIGALRM: exit status -14
+        try:
+            child_work()
+        except BaseException as exc:
+            sys.stderr.write(f"child failed: {type(exc).__name__}: {exc}\n")
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    done.set()
+    t.join()
+    return os.waitstatus_to_exitcode(status)
+"""
+
 SCRIPT = r"""
-import importlib, json, os, pkgutil, signal, sys, threading, weakref
+import importlib, json, os, pkgutil, sys, threading, weakref
 warnings_off = __import__("warnings").filterwarnings("ignore", category=DeprecationWarning)
 mode = sys.argv[1]
 import sessionpool
@@ -76,19 +109,13 @@ def enumerate_locks():
     return sorted(found.values(), key=lambda item: item[0])
 
 
-def child_work(pool):
-    signal.alarm(30)  # a child stuck on a lock dies of SIGALRM: exit status -14
-    try:
-        if pool is not None:
-            pool.client("s3").list_buckets()
-        sessionpool.client("sqs").list_queues()
-        with SessionPool() as fresh:
-            fresh.client("dynamodb").list_tables()
-            fresh.get_session(profile="prod").client("s3").list_buckets()
-    except BaseException as exc:
-        sys.stderr.write(f"child failed: {type(exc).__name__}: {exc}\n")
-        os._exit(1)
-    os._exit(0)
+def child_work():
+    if pool is not None:
+        pool.client("s3").list_buckets()
+    sessionpool.client("sqs").list_queues()
+    with SessionPool() as fresh:
+        fresh.client("dynamodb").list_tables()
+        fresh.get_session(profile="prod").client("s3").list_buckets()
 
 
 pool = None
@@ -98,26 +125,7 @@ if mode == "warm":
     pool.get_session(profile="prod").client("sqs").list_queues()
     sessionpool.client("s3").list_buckets()
 
-results = {}
-for path, lock in enumerate_locks():
-    held, done = threading.Event(), threading.Event()
-
-    def holder():
-        lock.acquire()
-        held.set()
-        done.wait()
-        lock.release()
-
-    t = threading.Thread(target=holder)
-    t.start()
-    held.wait()
-    pid = os.fork()
-    if pid == 0:
-        child_work(pool)
-    _, status = os.waitpid(pid, 0)
-    done.set()
-    t.join()
-    results[path] = os.waitstatus_to_exitcode(status)
+results = {path: fork_while_held(lock, child_work) for path, lock in enumerate_locks()}
 print(json.dumps(results))
 """
 
@@ -134,9 +142,10 @@ WARM_SUFFIXES = ("._lock", ".credentials._lock", "._state", "._load_lock")
 
 
 def run(script: str, arg: str) -> dict[str, int]:
-    """Run ``script`` with ``arg`` in a fresh interpreter; its last line of output, as JSON."""
+    """Run ``script`` (after ``fork_while_held``) with ``arg`` in a fresh interpreter; its last
+    line of output, as JSON."""
     done = subprocess.run(
-        [sys.executable, "-c", script, arg],
+        [sys.executable, "-c", FORK_WHILE_HELD + script, arg],
         capture_output=True,
         text=True,
         timeout=600,
@@ -167,7 +176,7 @@ def test_a_child_forked_while_any_lock_of_a_used_pool_is_held_uses_clients(
 
 
 INHERITED = r"""
-import gc, json, os, signal, sys, threading
+import gc, json, sys
 __import__("warnings").filterwarnings("ignore", category=DeprecationWarning)
 from sessionpool import SessionPool
 
@@ -189,35 +198,19 @@ connections = next(iter(manager.pools._container.values()))
 locks = {"queue": connections.pool.mutex, "pool manager": manager.pools.lock}
 del client, connections, manager
 
-results = {}
-for name, lock in locks.items():
-    ready, done = threading.Event(), threading.Event()
 
-    def holder():
-        with lock:  # as a parent thread inside urllib3 at the moment of the fork
-            ready.set()
-            done.wait()
 
-    t = threading.Thread(target=holder)
-    t.start()
-    ready.wait()
-    pid = os.fork()
-    if pid == 0:
-        signal.alarm(30)  # a child stuck on the lock dies of SIGALRM: exit status -14
-        try:
-            pool.client("s3").list_buckets()  # the reset drops the pool's inherited clients
-            if held is not None:  # the user closes theirs (under the pool manager's lock)
-                held.close()
-            held = None  # and lets go of it
-            gc.collect()  # urllib3 closes an inherited connection pool when it is freed
-        except BaseException as exc:
-            sys.stderr.write(f"child failed: {type(exc).__name__}: {exc}\n")
-            os._exit(1)
-        os._exit(0)
-    _, status = os.waitpid(pid, 0)
-    done.set()
-    t.join()
-    results[name] = os.waitstatus_to_exitcode(status)
+def child_work():
+    global held
+    pool.client("s3").list_buckets()  # the reset drops the pool's inherited clients
+    if held is not None:  # the user closes theirs (under the pool manager's lock)
+        held.close()
+    held = None  # and lets go of it
+    gc.collect()  # urllib3 closes an inherited connection pool when it is freed
+
+
+# A parent thread inside urllib3 at the moment of the fork holds one of these.
+results = {name: fork_while_held(lock, child_work) for name, lock in locks.items()}
 print(json.dumps(results))
 """
 
